@@ -1,0 +1,241 @@
+//! Config files: where they are ([`discover`]), what they hold ([`schema`]),
+//! and how they combine with flags and the environment ([`resolve`]).
+
+pub mod discover;
+pub mod resolve;
+pub mod schema;
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+
+use crate::error::{Error, Result, nearest};
+use crate::host::Host;
+use discover::Kind;
+use schema::{CderunFile, ToolEntry, ToolsFile};
+
+/// A parsed config file and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    /// The file, as found.
+    pub path: PathBuf,
+    /// Its parsed content.
+    pub value: T,
+}
+
+impl<T> Loaded<T> {
+    /// The directory relative paths in this file are resolved against
+    /// (SPEC §6: as in compose files).
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("/"))
+    }
+}
+
+/// The config files that apply to this invocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigFiles {
+    /// `.cderun.yaml`, if one was found.
+    pub cderun: Option<Loaded<CderunFile>>,
+    /// `.tools.yaml`, if one was found.
+    pub tools: Option<Loaded<ToolsFile>>,
+}
+
+impl ConfigFiles {
+    /// Finds and parses both files.
+    pub fn load(host: &Host) -> Result<ConfigFiles> {
+        let cderun = match discover::find(Kind::Cderun, host)? {
+            Some(path) => Some(parse_file::<CderunFile>(path)?),
+            None => None,
+        };
+        let tools = match discover::find(Kind::Tools, host)? {
+            Some(path) => Some(parse_file::<UniqueTools>(path)?),
+            None => None,
+        };
+        Ok(ConfigFiles {
+            cderun,
+            tools: tools.map(|l| Loaded {
+                path: l.path,
+                value: l.value.0,
+            }),
+        })
+    }
+
+    /// The names of all configured tools, in order.
+    pub fn tool_names(&self) -> Vec<&str> {
+        self.tools
+            .as_ref()
+            .map(|t| t.value.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The entry for `tool`, if `.tools.yaml` has one.
+    pub fn tool(&self, tool: &str) -> Option<&ToolEntry> {
+        self.tools.as_ref().and_then(|t| t.value.get(tool))
+    }
+}
+
+/// Reads and parses one file; every failure names the file (and the line and
+/// column when the YAML parser knows them).
+fn parse_file<T: DeserializeOwned + Default>(path: PathBuf) -> Result<Loaded<T>> {
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::new(format!("cannot read {}: {e}", path.display()))
+            .with_hint("check the file's permissions and that it is UTF-8 text")
+    })?;
+    // A file holding only comments or whitespace is an empty config.
+    let value = match serde_yaml::from_str::<Option<T>>(&text) {
+        Ok(v) => v.unwrap_or_default(),
+        Err(e) => return Err(yaml_error(&path, &e)),
+    };
+    Ok(Loaded { path, value })
+}
+
+/// Turns a serde_yaml error into `FILE:LINE:COL: message`, with a "did you
+/// mean" hint for unknown keys.
+fn yaml_error(path: &Path, e: &serde_yaml::Error) -> Error {
+    let mut msg = e.to_string();
+    let mut place = path.display().to_string();
+    if let Some(loc) = e.location() {
+        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(stripped) = msg.strip_suffix(&suffix) {
+            msg = stripped.to_owned();
+        }
+        place = format!("{place}:{}:{}", loc.line(), loc.column());
+    }
+    if let Some((context, key, valid)) = unknown_key(&msg) {
+        let within = if context.is_empty() {
+            String::new()
+        } else {
+            format!(" in '{context}'")
+        };
+        let list = valid.join(", ");
+        let hint = match nearest(key, valid.iter().copied()) {
+            Some(best) => format!("did you mean '{best}'? valid keys: {list}"),
+            None => format!("valid keys: {list}"),
+        };
+        return Error::new(format!("{place}: unknown key '{key}'{within}")).with_hint(hint);
+    }
+    Error::new(format!("{place}: {msg}"))
+}
+
+/// Picks apart serde's "ctx: unknown field `k`, expected one of `a`, `b`"
+/// into (ctx, k, [a, b]).
+fn unknown_key(msg: &str) -> Option<(&str, &str, Vec<&str>)> {
+    let at = msg.find("unknown field `")?;
+    let context = msg[..at].trim_end_matches(": ").trim_end();
+    let rest = &msg[at + "unknown field `".len()..];
+    let (key, rest) = rest.split_once('`')?;
+    let valid = rest.split('`').skip(1).step_by(2).collect::<Vec<_>>();
+    Some((context, key, valid))
+}
+
+/// `.tools.yaml` with duplicate tool names rejected (a YAML map that names a
+/// tool twice would otherwise silently keep the last one).
+#[derive(Default)]
+struct UniqueTools(ToolsFile);
+
+impl<'de> Deserialize<'de> for UniqueTools {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V(PhantomData<UniqueTools>);
+        impl<'de> Visitor<'de> for V {
+            type Value = UniqueTools;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of tool name to tool entry")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut tools = ToolsFile::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if tools.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format!(
+                            "tool '{name}' is defined twice"
+                        )));
+                    }
+                    let entry = map.next_value::<ToolEntry>()?;
+                    tools.insert(name, entry);
+                }
+                Ok(UniqueTools(tools))
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse<T: DeserializeOwned + Default>(text: &str) -> Result<T> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.yaml");
+        std::fs::write(&path, text).unwrap();
+        parse_file::<T>(path.clone()).map(|l| l.value).map_err(|e| {
+            Error::new(e.message().replace(&path.display().to_string(), "F"))
+                .with_hint(e.hint().unwrap_or(""))
+        })
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_column_and_nearest_key() {
+        let e = parse::<UniqueTools>("node:\n  image: x\n  mountcderun: true\n")
+            .err()
+            .unwrap();
+        assert_eq!(e.message(), "F:3:3: unknown key 'mountcderun' in 'node'");
+        assert!(
+            e.hint().unwrap().starts_with(
+                "did you mean 'mountCderun'? valid keys: image, command, entrypoint, tty"
+            ),
+            "{:?}",
+            e.hint()
+        );
+
+        let e = parse::<CderunFile>("maxdepth: 3\n").err().unwrap();
+        assert_eq!(e.message(), "F:1:1: unknown key 'maxdepth'");
+        assert!(e.hint().unwrap().starts_with("did you mean 'maxDepth'?"));
+
+        let e = parse::<CderunFile>("defaults:\n  image: x\n")
+            .err()
+            .unwrap();
+        assert_eq!(e.message(), "F:2:3: unknown key 'image' in 'defaults'");
+    }
+
+    #[test]
+    fn wrong_types_and_bad_yaml_name_the_place() {
+        let e = parse::<UniqueTools>("node:\n  image: x\n  remove: maybe\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.message(),
+            "F:3:11: node.remove: invalid type: string \"maybe\", expected a boolean"
+        );
+        let e = parse::<UniqueTools>("node:\n  tty: true\n").err().unwrap();
+        assert_eq!(e.message(), "F:2:3: node: missing field `image`");
+        let e = parse::<CderunFile>("runtime: [\n").err().unwrap();
+        assert!(e.message().starts_with("F:"), "{}", e.message());
+    }
+
+    #[test]
+    fn duplicate_tools_are_rejected() {
+        let e = parse::<UniqueTools>("a:\n  image: x\na:\n  image: y\n")
+            .err()
+            .unwrap();
+        assert!(
+            e.message().contains("tool 'a' is defined twice"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_empty_configs() {
+        assert_eq!(parse::<CderunFile>("").unwrap(), CderunFile::default());
+        assert_eq!(
+            parse::<UniqueTools>("# nothing yet\n").unwrap().0,
+            ToolsFile::new()
+        );
+    }
+}
