@@ -214,9 +214,12 @@ struct FlagInfo {
     separate_value: bool,
 }
 
-/// The single source of truth for the argument split: every flag of
-/// [`Flags`] and whether it consumes the following argument.
-struct FlagTable(Vec<FlagInfo>);
+/// The single source of truth for the argument split: the clap command for
+/// [`Flags`], and for each flag whether it consumes the following argument.
+struct FlagTable {
+    cmd: clap::Command,
+    flags: Vec<FlagInfo>,
+}
 
 impl FlagTable {
     fn new() -> FlagTable {
@@ -236,20 +239,27 @@ impl FlagTable {
                 }
             })
             .collect();
-        FlagTable(flags)
+        FlagTable { cmd, flags }
     }
 
     fn long(&self, name: &str) -> Option<&FlagInfo> {
-        self.0.iter().find(|f| f.long.as_deref() == Some(name))
+        self.flags.iter().find(|f| f.long.as_deref() == Some(name))
     }
 
     fn short(&self, c: char) -> Option<&FlagInfo> {
-        self.0.iter().find(|f| f.short == Some(c))
+        self.flags.iter().find(|f| f.short == Some(c))
+    }
+
+    /// Runs clap on cderun's own flags (no tool, no passthrough).
+    fn parse(&mut self, args: &[OsString]) -> std::result::Result<Flags, clap::Error> {
+        let argv = std::iter::once(OsString::from("cderun")).chain(args.iter().cloned());
+        let matches = self.cmd.try_get_matches_from_mut(argv)?;
+        Flags::from_arg_matches(&matches)
     }
 
     /// Long names that have a `--cderun-*` twin.
     fn twinned(&self) -> impl Iterator<Item = &FlagInfo> {
-        self.0
+        self.flags
             .iter()
             .filter(|f| f.long.is_some() && !NOT_TWINNED.contains(&f.id.as_str()))
     }
@@ -263,7 +273,7 @@ pub fn is_cderun_name(name: &OsStr) -> bool {
 
 /// Parses a whole command line, `argv[0]` included.
 pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
-    let table = FlagTable::new();
+    let mut table = FlagTable::new();
     let mut argv = argv.into_iter();
     let argv0 = argv.next().unwrap_or_else(|| OsString::from("cderun"));
     let rest: Vec<OsString> = argv.collect();
@@ -273,7 +283,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
         .map(OsStr::to_os_string)
         .unwrap_or_else(|| argv0.clone());
     if !is_cderun_name(&exe_name) {
-        let (args, overrides) = lift_overrides(&table, rest)?;
+        let (args, overrides) = lift_overrides(&mut table, rest)?;
         return Ok(Invocation::Run(Parsed {
             tool: exe_name,
             args,
@@ -285,7 +295,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
 
     let (before, tool, after) = split_at_tool(&table, rest);
     reject_early_overrides(&table, &before)?;
-    let flags = match clap_parse(&before) {
+    let flags = match table.parse(&before) {
         Ok(flags) => flags,
         Err(e) if is_print(&e) => return Ok(Invocation::Print(e.render().to_string())),
         Err(e) => return Err(clap_error(e)),
@@ -299,7 +309,7 @@ pub fn parse(argv: Vec<OsString>) -> Result<Invocation> {
         }
         return Ok(Invocation::Print(help_text()));
     };
-    let (args, overrides) = lift_overrides(&table, after)?;
+    let (args, overrides) = lift_overrides(&mut table, after)?;
     let parsed = Parsed {
         tool,
         args,
@@ -408,7 +418,7 @@ fn override_name(arg: &OsStr) -> Option<&str> {
 
 /// Takes every `--cderun-X[=V]` (and its value argument, for flags that take
 /// one) out of the passthrough arguments, and parses them as P1 flags.
-fn lift_overrides(table: &FlagTable, args: Vec<OsString>) -> Result<(Vec<OsString>, Flags)> {
+fn lift_overrides(table: &mut FlagTable, args: Vec<OsString>) -> Result<(Vec<OsString>, Flags)> {
     let mut kept = Vec::with_capacity(args.len());
     let mut lifted: Vec<OsString> = Vec::new();
     let mut iter = args.into_iter();
@@ -440,7 +450,10 @@ fn lift_overrides(table: &FlagTable, args: Vec<OsString>) -> Result<(Vec<OsStrin
             lifted.push(value);
         }
     }
-    let overrides = clap_parse(&lifted).map_err(|e| {
+    if lifted.is_empty() {
+        return Ok((kept, Flags::default()));
+    }
+    let overrides = table.parse(&lifted).map_err(|e| {
         let e = clap_error(e);
         Error::new(format!(
             "in a --{OVERRIDE_PREFIX}* override: {}",
@@ -448,13 +461,6 @@ fn lift_overrides(table: &FlagTable, args: Vec<OsString>) -> Result<(Vec<OsStrin
         ))
     })?;
     Ok((kept, overrides))
-}
-
-/// Runs clap on cderun's own flags.
-fn clap_parse(args: &[OsString]) -> std::result::Result<Flags, clap::Error> {
-    let argv = std::iter::once(OsString::from("cderun")).chain(args.iter().cloned());
-    let matches = Flags::command().try_get_matches_from(argv)?;
-    Flags::from_arg_matches(&matches)
 }
 
 /// `--help` and `--version` reach us as clap "errors"; they are prints.

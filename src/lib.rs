@@ -53,7 +53,7 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
         }
         Invocation::ListTools(parsed) => {
             let host = read_host()?;
-            let files = ConfigFiles::load(&host)?;
+            let files = ConfigFiles::load(&host, None)?;
             setup_logging(&parsed, &files, &host)?;
             emit(&list_tools(&files));
             return Ok(0);
@@ -61,7 +61,7 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
         Invocation::Run(parsed) => parsed,
     };
     let host = read_host()?;
-    let files = ConfigFiles::load(&host)?;
+    let files = ConfigFiles::load(&host, parsed.tool.to_str())?;
     let layer = setup_logging(&parsed, &files, &host)?;
     let resolved = resolve::finish(layer, &parsed, &files, &host)?;
     let plan = container::plan(&resolved, &host)?;
@@ -141,6 +141,7 @@ fn list_tools(files: &ConfigFiles) -> String {
     };
     tools
         .value
+        .entries
         .iter()
         .map(|(name, entry)| format!("{name}\t{}\n", entry.image))
         .collect()

@@ -18,8 +18,7 @@ pub fn parse_bool(s: &str) -> Result<bool, String> {
 }
 
 /// `tty` and `interactive`: on, off, or decided from the terminals (SPEC §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Switch {
     /// Always requested (a TTY is still dropped when there is no terminal).
     On,
@@ -47,22 +46,34 @@ impl From<bool> for Switch {
     }
 }
 
+impl Serialize for Switch {
+    /// Written the way YAML spells it: `true`, `false` or `auto`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Switch::On => s.serialize_bool(true),
+            Switch::Off => s.serialize_bool(false),
+            Switch::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Switch {
     /// YAML writes `tty: true` (a bool) and `tty: auto` (a string); both work.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Switch, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Bool(bool),
-            Word(String),
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Switch;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("one of true, false, auto")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Switch, E> {
+                Ok(Switch::from(b))
+            }
+            fn visit_str<E: serde::de::Error>(self, w: &str) -> Result<Switch, E> {
+                Switch::parse(w).map_err(E::custom)
+            }
         }
-        match Raw::deserialize(d) {
-            Ok(Raw::Bool(b)) => Ok(Switch::from(b)),
-            Ok(Raw::Word(w)) => Switch::parse(&w).map_err(serde::de::Error::custom),
-            Err(_) => Err(serde::de::Error::custom(
-                "expected one of true, false, auto",
-            )),
-        }
+        d.deserialize_any(V)
     }
 }
 
@@ -181,6 +192,10 @@ mod tests {
         assert_eq!(v, [Switch::On, Switch::Off, Switch::Auto, Switch::Off]);
         assert!(serde_yaml::from_str::<Switch>("maybe").is_err());
         assert!(serde_yaml::from_str::<Switch>("3").is_err());
+        let all = [Switch::On, Switch::Off, Switch::Auto];
+        let back: Vec<Switch> =
+            serde_json::from_str(&serde_json::to_string(&all).unwrap()).unwrap();
+        assert_eq!(back, all);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Config files: where they are ([`discover`]), what they hold ([`schema`]),
 //! and how they combine with flags and the environment ([`resolve`]).
 
+pub mod cache;
 pub mod discover;
 pub mod resolve;
 pub mod schema;
@@ -40,41 +41,76 @@ pub struct ConfigFiles {
     /// `.cderun.yaml`, if one was found.
     pub cderun: Option<Loaded<CderunFile>>,
     /// `.tools.yaml`, if one was found.
-    pub tools: Option<Loaded<ToolsFile>>,
+    pub tools: Option<Loaded<Tools>>,
+}
+
+/// What cderun took from `.tools.yaml`: every tool's name, and the entries
+/// that were asked for (the file itself is always validated in full, but a
+/// cached file only deserializes the entries that are needed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tools {
+    /// Every tool name, in order.
+    pub names: Vec<String>,
+    /// The requested entries.
+    pub entries: ToolsFile,
+}
+
+impl Tools {
+    fn all(entries: ToolsFile) -> Tools {
+        Tools {
+            names: entries.keys().cloned().collect(),
+            entries,
+        }
+    }
 }
 
 impl ConfigFiles {
-    /// Finds and parses both files.
-    pub fn load(host: &Host) -> Result<ConfigFiles> {
+    /// Finds and parses both files. `tool` is the one tool entry needed, or
+    /// `None` for all of them.
+    pub fn load(host: &Host, tool: Option<&str>) -> Result<ConfigFiles> {
         let cderun = match discover::find(Kind::Cderun, host)? {
             Some(path) => Some(parse_file::<CderunFile>(path)?),
             None => None,
         };
         let tools = match discover::find(Kind::Tools, host)? {
-            Some(path) => Some(parse_file::<UniqueTools>(path)?),
+            Some(path) => Some(load_tools(path, host, tool)?),
             None => None,
         };
-        Ok(ConfigFiles {
-            cderun,
-            tools: tools.map(|l| Loaded {
-                path: l.path,
-                value: l.value.0,
-            }),
-        })
+        Ok(ConfigFiles { cderun, tools })
     }
 
     /// The names of all configured tools, in order.
     pub fn tool_names(&self) -> Vec<&str> {
         self.tools
             .as_ref()
-            .map(|t| t.value.keys().map(String::as_str).collect())
+            .map(|t| t.value.names.iter().map(String::as_str).collect())
             .unwrap_or_default()
     }
 
-    /// The entry for `tool`, if `.tools.yaml` has one.
+    /// The entry for `tool`, if `.tools.yaml` has one (and it was loaded).
     pub fn tool(&self, tool: &str) -> Option<&ToolEntry> {
-        self.tools.as_ref().and_then(|t| t.value.get(tool))
+        self.tools.as_ref().and_then(|t| t.value.entries.get(tool))
     }
+}
+
+/// `.tools.yaml` through the [`cache`]: parsed and validated in full when
+/// the file changed, read back from the cache otherwise.
+fn load_tools(path: PathBuf, host: &Host, tool: Option<&str>) -> Result<Loaded<Tools>> {
+    let stamp = cache::Stamp::of(&path);
+    let entry = cache::location(&path, host);
+    if let (Some(stamp), Some(entry)) = (&stamp, &entry) {
+        if let Some(value) = cache::read(entry, stamp, tool) {
+            return Ok(Loaded { path, value });
+        }
+    }
+    let loaded = parse_file::<UniqueTools>(path)?;
+    if let (Some(stamp), Some(entry)) = (&stamp, &entry) {
+        cache::write(entry, stamp, &loaded.value.0);
+    }
+    Ok(Loaded {
+        path: loaded.path,
+        value: Tools::all(loaded.value.0),
+    })
 }
 
 /// Reads and parses one file; every failure names the file (and the line and

@@ -377,9 +377,8 @@ pub fn merge(parsed: &Parsed, files: &ConfigFiles, host: &Host) -> Result<Layer>
     let p2 = Layer::from_flags(&parsed.flags, "--", host)?;
     let p3 = Layer::from_env(host)?;
     let p4 = match (parsed.tool.to_str(), &files.tools) {
-        (Some(name), Some(tools)) => tools
-            .value
-            .get(name)
+        (Some(name), Some(tools)) => files
+            .tool(name)
             .map(|entry| Layer::from_tool(name, entry, &tools.path))
             .unwrap_or_default(),
         _ => Layer::default(),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::value::{LogFormat, LogLevel, RuntimeKind, Switch};
 
@@ -16,7 +16,7 @@ use crate::value::{LogFormat, LogLevel, RuntimeKind, Switch};
 macro_rules! tool_settings {
     ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty,)* }) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+        #[derive(Debug, Default, Clone, PartialEq, Deserialize, Serialize)]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)*
