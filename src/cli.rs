@@ -454,11 +454,10 @@ fn lift_overrides(table: &mut FlagTable, args: Vec<OsString>) -> Result<(Vec<OsS
         return Ok((kept, Flags::default()));
     }
     let overrides = table.parse(&lifted).map_err(|e| {
+        // clap names the plain flag; the user wrote the override.
         let e = clap_error(e);
-        Error::new(format!(
-            "in a --{OVERRIDE_PREFIX}* override: {}",
-            e.message()
-        ))
+        let message = e.message().replace("'--", &format!("'--{OVERRIDE_PREFIX}"));
+        Error::new(message).with_hint(e.hint().unwrap_or_default().to_owned())
     })?;
     Ok((kept, overrides))
 }
@@ -475,13 +474,17 @@ fn clap_error(e: clap::Error) -> Error {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("invalid arguments");
     let message = first.strip_prefix("error: ").unwrap_or(first);
-    let mut err = Error::new(message.to_owned());
-    if let Some(tip) = lines.find_map(|l| l.strip_prefix("tip: ")) {
-        err = err.with_hint(tip.to_owned());
-    } else {
-        err = err.with_hint("see 'cderun --help'");
-    }
-    err
+    // clap follows the message with a `tip: ...` or `[possible values: ...]`.
+    let hint = lines
+        .find_map(|l| {
+            l.strip_prefix("tip: ").map(str::to_owned).or_else(|| {
+                l.strip_prefix('[')
+                    .and_then(|l| l.strip_suffix(']'))
+                    .map(str::to_owned)
+            })
+        })
+        .unwrap_or_else(|| "see 'cderun --help'".to_owned());
+    Error::new(message.to_owned()).with_hint(hint)
 }
 
 #[cfg(test)]

@@ -124,6 +124,10 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
         }
     }
 
+    // A self-mount replaces a user volume at the same path (the runtime
+    // refuses two mounts at one target).
+    let volumes = last_mount_wins(volumes);
+
     let mut env = r.env.clone();
     let mut set = |key: &str, value: OsString| {
         let mut entry = OsString::from(format!("{key}="));
@@ -182,6 +186,21 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
         },
         create_dirs,
     })
+}
+
+/// Keeps the last mount of each container path, at the first one's place.
+fn last_mount_wins(mounts: Vec<Mount>) -> Vec<Mount> {
+    let mut out: Vec<Mount> = Vec::with_capacity(mounts.len());
+    for m in mounts {
+        match out
+            .iter_mut()
+            .find(|o| o.container_path == m.container_path)
+        {
+            Some(slot) => *slot = m,
+            None => out.push(m),
+        }
+    }
+    out
 }
 
 /// Adds the automatic cwd mount (SPEC §6) and says whether the cwd is

@@ -48,14 +48,14 @@ pub fn run(argv: Vec<OsString>) -> i32 {
 fn try_run(argv: Vec<OsString>) -> Result<i32> {
     let parsed = match cli::parse(argv)? {
         Invocation::Print(text) => {
-            emit(&text);
+            emit(text.as_bytes());
             return Ok(0);
         }
         Invocation::ListTools(parsed) => {
             let host = read_host()?;
             let files = ConfigFiles::load(&host, None)?;
             setup_logging(&parsed, &files, &host)?;
-            emit(&list_tools(&files));
+            emit(list_tools(&files).as_bytes());
             return Ok(0);
         }
         Invocation::Run(parsed) => parsed,
@@ -98,6 +98,7 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
         runtime_cli::shell_join(
             std::iter::once(binary.as_os_str()).chain(argv.iter().map(OsString::as_os_str))
         )
+        .to_string_lossy()
     );
     Err(runtime_cli::exec(&binary, &argv))
 }
@@ -149,7 +150,7 @@ fn list_tools(files: &ConfigFiles) -> String {
 
 /// Writes to stdout; a closed stdout (`cderun --help | head -1`) is not an
 /// error worth a panic.
-fn emit(text: &str) {
+fn emit(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }

@@ -7,11 +7,10 @@ pub mod resolve;
 pub mod schema;
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 
 use crate::error::{Error, Result, nearest};
 use crate::host::Host;
@@ -134,10 +133,9 @@ fn yaml_error(path: &Path, e: &serde_yaml::Error) -> Error {
     let mut msg = e.to_string();
     let mut place = path.display().to_string();
     if let Some(loc) = e.location() {
-        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-        if let Some(stripped) = msg.strip_suffix(&suffix) {
-            msg = stripped.to_owned();
-        }
+        // The place is already in front; drop serde_yaml's own copy of it.
+        let at = format!(" at line {} column {}", loc.line(), loc.column());
+        msg = msg.replacen(&at, "", 1);
         place = format!("{place}:{}:{}", loc.line(), loc.column());
     }
     if let Some((context, key, valid)) = unknown_key(&msg) {
@@ -174,8 +172,8 @@ struct UniqueTools(ToolsFile);
 
 impl<'de> Deserialize<'de> for UniqueTools {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V(PhantomData<UniqueTools>);
-        impl<'de> Visitor<'de> for V {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
             type Value = UniqueTools;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a map of tool name to tool entry")
@@ -185,19 +183,41 @@ impl<'de> Deserialize<'de> for UniqueTools {
                 mut map: A,
             ) -> std::result::Result<Self::Value, A::Error> {
                 let mut tools = ToolsFile::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    if tools.contains_key(&name) {
-                        return Err(serde::de::Error::custom(format!(
-                            "tool '{name}' is defined twice"
-                        )));
-                    }
+                while let Some(name) = map.next_key_seed(NewName(&tools))? {
                     let entry = map.next_value::<ToolEntry>()?;
                     tools.insert(name, entry);
                 }
                 Ok(UniqueTools(tools))
             }
         }
-        d.deserialize_map(V(PhantomData))
+        d.deserialize_map(Entries)
+    }
+}
+
+/// A tool name not seen before. The check runs inside the key's own
+/// deserialization so the YAML error points at the second definition.
+struct NewName<'a>(&'a ToolsFile);
+
+impl<'de> DeserializeSeed<'de> for NewName<'_> {
+    type Value = String;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<String, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for NewName<'_> {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a tool name")
+    }
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> std::result::Result<String, E> {
+        if self.0.contains_key(name) {
+            return Err(E::custom(format!("tool '{name}' is defined twice")));
+        }
+        Ok(name.to_owned())
     }
 }
 

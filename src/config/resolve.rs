@@ -482,6 +482,14 @@ pub fn finish(layer: Layer, parsed: &Parsed, files: &ConfigFiles, host: &Host) -
         return Err(err!("empty image for tool '{tool_display}'")
             .with_hint("set a non-empty image in .tools.yaml or with --image"));
     }
+    let network = layer
+        .network
+        .clone()
+        .unwrap_or_else(|| defaults::NETWORK.to_owned());
+    if network.is_empty() {
+        return Err(err!("empty network for tool '{tool_display}'")
+            .with_hint("use bridge, host, none or a network name"));
+    }
     let workdir = layer.workdir.clone();
     if let Some(w) = workdir.as_ref().filter(|w| !w.is_absolute()) {
         return Err(err!(
@@ -667,11 +675,7 @@ fn shim_names(layer: &Layer, parsed: &Parsed, files: &ConfigFiles) -> Result<Vec
     let available = files.tool_names();
     let mut names: Vec<String> = Vec::new();
     for name in &layer.mount_tools {
-        if !valid_tool_name(name) {
-            return Err(err!("invalid tool name '{name}' in --mount-tools").with_hint(
-                "tool names start with a letter or digit and use only letters, digits, '.', '_', '+' and '-'",
-            ));
-        }
+        check_shim_name(name, "in --mount-tools")?;
         if !available.contains(&name.as_str()) {
             let list = if available.is_empty() {
                 "none (no .tools.yaml found)".to_owned()
@@ -685,12 +689,7 @@ fn shim_names(layer: &Layer, parsed: &Parsed, files: &ConfigFiles) -> Result<Vec
     }
     if layer.mount_all_tools.unwrap_or(false) {
         for name in available {
-            if !valid_tool_name(name) {
-                return Err(err!(
-                    "tool '{name}' in .tools.yaml cannot be mounted as a shim: invalid name"
-                )
-                .with_hint("rename it, or use --mount-tools with the tools you need"));
-            }
+            check_shim_name(name, "in .tools.yaml (--mount-all-tools)")?;
             names.push(name.to_owned());
         }
     }
@@ -701,6 +700,24 @@ fn shim_names(layer: &Layer, parsed: &Parsed, files: &ConfigFiles) -> Result<Vec
         keep
     });
     Ok(names)
+}
+
+/// A shim is a file in `/usr/local/bin` that must run as the tool: a safe
+/// file name that cderun does not take for its own name (SPEC §2).
+fn check_shim_name(name: &str, place: &str) -> Result<()> {
+    if !valid_tool_name(name) {
+        return Err(err!("invalid tool name '{name}' {place}").with_hint(
+            "tool names start with a letter or digit and use only letters, digits, '.', '_', '+' and '-'",
+        ));
+    }
+    if crate::cli::is_cderun_name(OsStr::new(name)) {
+        return Err(
+            err!("tool '{name}' {place} cannot be mounted as a shim").with_hint(
+                "names 'cderun' and 'cderun-*' run cderun itself, not a tool; rename the tool",
+            ),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -97,11 +97,13 @@ pub fn exec(binary: &Path, argv: &[OsString]) -> Error {
 
 /// Words joined and shell-quoted so pasting them into sh gives back the same
 /// words (SPEC §7: the `command` dry-run format).
-pub fn shell_join<'a>(words: impl IntoIterator<Item = &'a OsStr>) -> String {
+/// Bytes that are not UTF-8 are kept as they are, so the line still runs the
+/// same argv.
+pub fn shell_join<'a>(words: impl IntoIterator<Item = &'a OsStr>) -> OsString {
     // Words come from argv, files or the environment, which cannot hold NUL
     // bytes, the only thing shlex refuses to quote.
     let quoted = shlex::bytes::try_join(words.into_iter().map(OsStr::as_bytes)).unwrap_or_default();
-    String::from_utf8_lossy(&quoted).into_owned()
+    OsString::from_vec(quoted)
 }
 
 /// Where the runtime CLI binary would come from, in order (SPEC §9).
@@ -268,6 +270,8 @@ mod tests {
     fn shell_join_quotes_for_sh() {
         let line = shell_join(["/usr/bin/docker", "run", "a b", "", "it's"].map(OsStr::new));
         assert_eq!(line, r#"/usr/bin/docker run 'a b' '' "it's""#);
+        let raw = shell_join([OsStr::from_bytes(b"caf\xe9 x")]);
+        assert_eq!(raw.as_bytes(), b"'caf\xe9 x'");
     }
 
     #[test]

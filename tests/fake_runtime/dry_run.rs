@@ -257,7 +257,6 @@ fn command_output_is_the_executed_argv() {
 }
 
 #[test]
-#[ignore = "BUG: -f command prints non-UTF-8 arguments lossily (U+FFFD), so it differs from the executed argv"]
 fn command_output_keeps_non_utf8_arguments() {
     let s = Sandbox::new();
     s.tools("t:\n  image: img\n");

@@ -963,34 +963,51 @@ fn mount_targets(argv: &[OsString]) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "BUG: a tool named `cderun` gets a shim at /usr/local/bin/cderun on top of the binary: two mounts at one container path, which docker rejects"]
-fn a_tool_named_cderun_never_gets_a_second_mount_over_the_binary() {
-    // Whether such a shim is refused (125) or skipped is open; mounting
-    // /usr/local/bin/cderun twice is wrong either way.
-    for args in [["--mount-all-tools"], ["--mount-tools=cderun"]] {
+fn a_tool_named_cderun_is_refused_as_a_shim() {
+    // A shim named `cderun` would sit on the binary's own mount, and any
+    // `cderun*` name runs cderun itself rather than a tool.
+    for (args, place) in [
+        ("--mount-all-tools", "in .tools.yaml (--mount-all-tools)"),
+        ("--mount-tools=cderun", "in --mount-tools"),
+    ] {
         let s = Sandbox::new();
         s.tools("node:\n  image: node:20\ncderun:\n  image: x\n");
         let sock = socket(&s);
-        let out = s
-            .cmd()
-            .args(args)
-            .arg("--mount-socket")
-            .arg(&sock)
-            .arg("node")
-            .output()
-            .unwrap();
-        if out.status.code() == Some(125) {
-            s.assert_no_call();
-            continue;
-        }
-        assert!(out.status.success(), "{out:?}");
-        let targets = mount_targets(&s.call().argv);
-        let binary_mounts = targets
-            .iter()
-            .filter(|t| *t == "/usr/local/bin/cderun")
-            .count();
-        assert_eq!(binary_mounts, 1, "{args:?}: {targets:?}");
+        refuses(
+            s.cmd()
+                .arg(args)
+                .arg("--mount-socket")
+                .arg(&sock)
+                .arg("node"),
+            &format!("tool 'cderun' {place} cannot be mounted as a shim"),
+        );
+        s.assert_no_call();
     }
+}
+
+#[test]
+fn a_user_volume_at_a_self_mount_path_gives_way() {
+    let s = Sandbox::new();
+    s.tools(TOOLS);
+    let sock = socket(&s);
+    let mut volume = s.root().join("x").into_os_string();
+    volume.push(":/usr/local/bin/cderun");
+    let out = s
+        .cmd()
+        .args(["--mount-cderun", "-v"])
+        .arg(volume)
+        .arg("--mount-socket")
+        .arg(&sock)
+        .arg("node")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let targets = mount_targets(&s.call().argv);
+    let at_binary = targets
+        .iter()
+        .filter(|t| *t == "/usr/local/bin/cderun")
+        .count();
+    assert_eq!(at_binary, 1, "{targets:?}");
 }
 
 #[test]
