@@ -1,6 +1,7 @@
 //! Tests that run the real cderun binary against the recording fake docker
 //! (`tests/fake-docker/docker`) and compare the runtime's whole argv.
 
+mod fixtures;
 mod support;
 
 mod discovery;
