@@ -35,8 +35,12 @@ static:
 # End-to-end tests against the real Docker daemon (images built offline)
 e2e: static
     CDERUN_E2E=1 CDERUN_E2E_BINARY={{static_bin}} cargo test --test e2e -- --ignored --test-threads 2
-    @leaked=$(docker ps -aq --filter label=io.cderun.tool); \
+    @leaked=$(docker ps -aq --filter label=io.cderun.tool; docker ps -aq --filter label=io.cderun.e2e); \
       if [ -n "$leaked" ]; then echo "e2e: containers left behind: $leaked" >&2; docker rm -f $leaked >/dev/null; exit 1; fi
+
+# Real-daemon timings: cderun + docker run vs docker run alone, nested vs plain (median of >= 10)
+bench-docker: static
+    CDERUN_E2E_BINARY={{static_bin}} cargo bench --bench docker
 
 # A nested run on this machine's Docker: no registry needed
 demo: static

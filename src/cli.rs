@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
 
 use crate::error::{Error, Result, nearest};
-use crate::value::{DryRunFormat, LogFormat, LogLevel, RuntimeKind, Switch, parse_bool};
+use crate::value::{DryRunFormat, LogFormat, LogLevel, RuntimeKind, Switch, Transport, parse_bool};
 
 /// Prefix of the P1 override twins.
 pub const OVERRIDE_PREFIX: &str = "cderun-";
@@ -79,6 +79,10 @@ pub struct Flags {
     /// Runtime family [default: docker]
     #[arg(long, value_name = "RUNTIME", help_heading = "Container")]
     pub runtime: Option<RuntimeKind>,
+
+    /// How to reach the runtime: auto (its CLI if found, else the Engine API socket), cli, api [default: auto]
+    #[arg(long, value_name = "TRANSPORT", help_heading = "Container")]
+    pub transport: Option<Transport>,
 
     /// Set an environment variable: KEY=value, or KEY to pass the host's value (repeatable)
     #[arg(

@@ -44,6 +44,15 @@ impl Error {
         }
     }
 
+    /// An error with a specific exit code (such as 126 for a command that
+    /// cannot be executed, as `docker run` reports it).
+    pub fn exit(code: i32, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            ..Error::new(message)
+        }
+    }
+
     /// Adds the line printed after the error, saying what to do about it.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

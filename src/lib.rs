@@ -27,10 +27,9 @@ use tracing::{debug, info, warn};
 
 use crate::cli::{Invocation, Parsed};
 use crate::config::ConfigFiles;
-use crate::config::resolve::{self, Resolved};
-use crate::error::{Error, Result};
+use crate::config::resolve;
+use crate::error::Result;
 use crate::host::Host;
-use crate::runtime::cli as runtime_cli;
 
 /// Runs cderun with a whole command line (argv[0] included) and returns the
 /// process exit code. On a real run this does not return: the process
@@ -65,14 +64,16 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
     let layer = setup_logging(&parsed, &files, &host)?;
     let resolved = resolve::finish(layer, &parsed, &files, &host)?;
     let plan = container::plan(&resolved, &host)?;
-    let binary = locate_runtime(&resolved, &host);
-    let argv = runtime_cli::run_argv(&plan.config);
 
     if let Some(format) = resolved.dry_run {
-        let shown = match binary {
+        let shown = match runtime::locate_cli(&resolved, &host) {
             Ok(b) => b.into_os_string(),
-            Err(e) => {
-                warn!("{}; showing '{}'", e.message(), resolved.runtime.name());
+            Err(missing) => {
+                warn!(
+                    "{}; showing '{}'",
+                    missing.error.message(),
+                    resolved.runtime.name()
+                );
                 resolved.runtime.name().into()
             }
         };
@@ -80,7 +81,8 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
         return Ok(0);
     }
 
-    let binary = binary?;
+    let choice = runtime::choose(&resolved, &host)?;
+    debug!("{}", choice.why);
     for dir in &plan.create_dirs {
         debug!("creating missing volume directory {}", dir.display());
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -93,14 +95,7 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
         resolved.tool.to_string_lossy(),
         plan.config.image
     );
-    debug!(
-        "runtime argv: {}",
-        runtime_cli::shell_join(
-            std::iter::once(binary.as_os_str()).chain(argv.iter().map(OsString::as_os_str))
-        )
-        .to_string_lossy()
-    );
-    Err(runtime_cli::exec(&binary, &argv))
+    choice.runtime(&host).run(&plan.config)
 }
 
 fn read_host() -> Result<Host> {
@@ -123,16 +118,6 @@ fn setup_logging(parsed: &Parsed, files: &ConfigFiles, host: &Host) -> Result<re
         show(files.tools.as_ref().map(|f| f.path.as_path()))
     );
     Ok(layer)
-}
-
-fn locate_runtime(r: &Resolved, host: &Host) -> Result<std::path::PathBuf, Error> {
-    runtime_cli::locate(
-        host.var("DOCKER"),
-        r.runtime_path.as_deref(),
-        r.runtime.name(),
-        host.var("PATH"),
-        &host.cwd,
-    )
 }
 
 /// `--list-tools`: one `name<TAB>image` line per configured tool.

@@ -109,6 +109,18 @@ impl RuntimeKind {
     }
 }
 
+/// How cderun talks to the runtime (SPEC §9, §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// The runtime CLI when one is found, else the Engine API over a socket.
+    Auto,
+    /// Always the runtime CLI (`docker run`).
+    Cli,
+    /// Always the Docker Engine API over a unix socket.
+    Api,
+}
+
 /// Output of `--dry-run` (SPEC §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

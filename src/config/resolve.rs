@@ -32,7 +32,7 @@ use crate::error::Result;
 use crate::host::Host;
 use crate::paths::{absolutize, normalize};
 use crate::value::{
-    DryRunFormat, LogFormat, LogLevel, RuntimeKind, Switch, parse_bool, parse_enum,
+    DryRunFormat, LogFormat, LogLevel, RuntimeKind, Switch, Transport, parse_bool, parse_enum,
 };
 
 /// Where a list entry came from: for error messages, and the directory its
@@ -95,6 +95,8 @@ layer! {
         remove: bool,
         /// Runtime family.
         runtime: RuntimeKind,
+        /// CLI, Engine API, or auto.
+        transport: Transport,
         /// Working directory in the container.
         workdir: PathBuf,
         /// `--user` value as written (`host` not yet expanded).
@@ -142,7 +144,7 @@ layer! {
 
 /// The built-in defaults (P6) of settings that always have a value.
 pub mod defaults {
-    use crate::value::{LogFormat, LogLevel, RuntimeKind, Switch};
+    use crate::value::{LogFormat, LogLevel, RuntimeKind, Switch, Transport};
     /// `tty: false`.
     pub const TTY: Switch = Switch::Off;
     /// `interactive: false`.
@@ -155,6 +157,8 @@ pub mod defaults {
     pub const MOUNT_CWD: bool = true;
     /// `runtime: docker`.
     pub const RUNTIME: RuntimeKind = RuntimeKind::Docker;
+    /// `transport: auto`.
+    pub const TRANSPORT: Transport = Transport::Auto;
     /// `maxDepth: 5`.
     pub const MAX_DEPTH: u32 = 5;
     /// `logging.level: warn`.
@@ -196,6 +200,7 @@ impl Layer {
             network: flags.network.clone(),
             remove: flags.remove,
             runtime: flags.runtime,
+            transport: flags.transport,
             workdir: flags.workdir.clone(),
             user: flags.user.clone(),
             mount_cwd: flags.mount_cwd,
@@ -257,6 +262,7 @@ impl Layer {
             network: string("CDERUN_NETWORK")?,
             remove: parsed(get("CDERUN_REMOVE"), parse_bool)?,
             runtime: parsed(get("CDERUN_RUNTIME"), parse_enum)?,
+            transport: parsed(get("CDERUN_TRANSPORT"), parse_enum)?,
             mount_socket: get("CDERUN_MOUNT_SOCKET")
                 .map(|(_, v)| socket_path(v, &host.cwd))
                 .transpose()?,
@@ -305,6 +311,7 @@ impl Layer {
         let logging = file.logging.clone().unwrap_or_default();
         Ok(Layer {
             runtime: file.runtime,
+            transport: file.transport,
             runtime_path: abs(&file.runtime_path)?,
             cderun_binary: abs(&file.cderun_binary)?,
             max_depth: file.max_depth,
@@ -444,6 +451,8 @@ pub struct Resolved {
     pub remove: bool,
     /// Runtime family.
     pub runtime: RuntimeKind,
+    /// CLI, Engine API, or auto.
+    pub transport: Transport,
     /// Working directory, if set.
     pub workdir: Option<PathBuf>,
     /// `--user` value, `host` already expanded to uid:gid.
@@ -536,6 +545,7 @@ pub fn finish(layer: Layer, parsed: &Parsed, files: &ConfigFiles, host: &Host) -
             .unwrap_or_else(|| defaults::NETWORK.to_owned()),
         remove: layer.remove.unwrap_or(defaults::REMOVE),
         runtime: layer.runtime.unwrap_or(defaults::RUNTIME),
+        transport: layer.transport.unwrap_or(defaults::TRANSPORT),
         workdir,
         user,
         mount_cwd: layer.mount_cwd.unwrap_or(defaults::MOUNT_CWD),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::value::{LogFormat, LogLevel, RuntimeKind, Switch};
+use crate::value::{LogFormat, LogLevel, RuntimeKind, Switch, Transport};
 
 /// Declares a struct holding the per-tool settings that both a `.tools.yaml`
 /// entry and `.cderun.yaml` `defaults` accept, plus `extra` fields. serde's
@@ -132,6 +132,8 @@ pub struct Logging {
 pub struct CderunFile {
     /// Runtime family.
     pub runtime: Option<RuntimeKind>,
+    /// CLI, Engine API, or auto.
+    pub transport: Option<Transport>,
     /// Path of the runtime CLI (after `DOCKER`, before PATH).
     pub runtime_path: Option<PathBuf>,
     /// Binary mounted by `--mount-cderun` (after `CDERUN_BINARY`).

@@ -8,9 +8,12 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use tracing::debug;
+
 use crate::container::{ContainerConfig, Mount};
 use crate::err;
 use crate::error::Error;
+use crate::runtime::Runtime;
 
 /// The arguments after the runtime binary. The dry run (`-f command`), the
 /// tests and the real exec all use this one function.
@@ -89,10 +92,29 @@ fn add_mount(argv: &mut Vec<OsString>, m: &Mount) {
     argv.extend(["--mount".into(), OsString::from_vec(spec)]);
 }
 
-/// Replaces this process with the runtime. Returns only when exec failed.
-pub fn exec(binary: &Path, argv: &[OsString]) -> Error {
-    let e = Command::new(binary).args(argv).exec();
-    err!("cannot run {}: {e}", binary.display())
+/// The runtime CLI transport.
+#[derive(Debug, Clone)]
+pub struct Cli {
+    /// The runtime binary (`docker`, `podman`, `nerdctl`, or `$DOCKER`).
+    pub binary: PathBuf,
+}
+
+impl Runtime for Cli {
+    /// Replaces this process with `<binary> run ...`; returns only when the
+    /// exec itself failed.
+    fn run(&self, cfg: &ContainerConfig) -> crate::error::Result<i32> {
+        let argv = run_argv(cfg);
+        debug!(
+            "runtime argv: {}",
+            shell_join(
+                std::iter::once(self.binary.as_os_str())
+                    .chain(argv.iter().map(OsString::as_os_str))
+            )
+            .to_string_lossy()
+        );
+        let e = Command::new(&self.binary).args(&argv).exec();
+        Err(err!("cannot run {}: {e}", self.binary.display()))
+    }
 }
 
 /// Words joined and shell-quoted so pasting them into sh gives back the same
@@ -117,6 +139,17 @@ pub enum Candidate {
     Path(String),
 }
 
+/// Why no runtime CLI binary can be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    /// The error to report (exit 127).
+    pub error: Error,
+    /// `DOCKER` or `runtimePath` named a binary that is not there: a
+    /// configuration mistake to report, never a reason to use another
+    /// binary or transport.
+    pub explicit: bool,
+}
+
 /// Finds the runtime binary: `DOCKER`, then `runtimePath`, then the name on
 /// PATH. An explicit setting that does not exist is not skipped: it is the
 /// error, since falling back would run a different runtime than asked.
@@ -126,43 +159,54 @@ pub fn locate(
     name: &str,
     path_var: Option<&OsStr>,
     cwd: &Path,
-) -> Result<PathBuf, Error> {
+) -> Result<PathBuf, Missing> {
+    let explicit = |error: Error| Missing {
+        error,
+        explicit: true,
+    };
     if let Some(d) = docker_env.filter(|d| !d.is_empty()) {
         let p = if d.as_bytes().contains(&b'/') {
             cwd.join(d)
         } else {
             return which::which_in(d, path_var, cwd).map_err(|_| {
-                Error::not_found(format!(
-                    "runtime binary not found: DOCKER={} is not on PATH",
-                    d.to_string_lossy()
-                ))
-                .with_hint("set DOCKER to the runtime's path, or unset it")
+                explicit(
+                    Error::not_found(format!(
+                        "runtime binary not found: DOCKER={} is not on PATH",
+                        d.to_string_lossy()
+                    ))
+                    .with_hint("set DOCKER to the runtime's path, or unset it"),
+                )
             });
         };
         return executable(&p).ok_or_else(|| {
-            Error::not_found(format!(
-                "runtime binary not found: DOCKER={} is not an executable file",
-                d.to_string_lossy()
-            ))
-            .with_hint("set DOCKER to the runtime's path, or unset it")
+            explicit(
+                Error::not_found(format!(
+                    "runtime binary not found: DOCKER={} is not an executable file",
+                    d.to_string_lossy()
+                ))
+                .with_hint("set DOCKER to the runtime's path, or unset it"),
+            )
         });
     }
     if let Some(p) = runtime_path {
         return executable(p).ok_or_else(|| {
-            Error::not_found(format!(
-                "runtime binary not found: runtimePath {} is not an executable file",
-                p.display()
-            ))
-            .with_hint("fix runtimePath in .cderun.yaml, or remove it to search PATH")
+            explicit(
+                Error::not_found(format!(
+                    "runtime binary not found: runtimePath {} is not an executable file",
+                    p.display()
+                ))
+                .with_hint("fix runtimePath in .cderun.yaml, or remove it to search PATH"),
+            )
         });
     }
-    which::which_in(name, path_var, cwd).map_err(|_| {
-        Error::not_found(format!(
+    which::which_in(name, path_var, cwd).map_err(|_| Missing {
+        error: Error::not_found(format!(
             "runtime binary not found: '{name}' is not on PATH, DOCKER is not set and no runtimePath is configured"
         ))
         .with_hint(format!(
             "install {name}, or set DOCKER / runtimePath to its path, or pick another --runtime"
-        ))
+        )),
+        explicit: false,
     })
 }
 
@@ -308,26 +352,17 @@ mod tests {
             other
         );
 
-        let e = locate(None, None, "podman", Some(path), t.path()).unwrap_err();
-        assert_eq!(e.exit_code(), 127);
-        assert!(
-            e.message().contains("'podman' is not on PATH"),
-            "{}",
-            e.message()
-        );
-        let e = locate(
-            Some(OsStr::new("/nope/docker")),
-            None,
-            "docker",
-            Some(path),
-            t.path(),
-        )
-        .unwrap_err();
+        let m = locate(None, None, "podman", Some(path), t.path()).unwrap_err();
+        assert_eq!((m.error.exit_code(), m.explicit), (127, false));
+        assert!(m.error.message().contains("'podman' is not on PATH"));
+        let nope = Some(OsStr::new("/nope/docker"));
+        let m = locate(nope, None, "docker", Some(path), t.path()).unwrap_err();
         assert_eq!(
-            e.message(),
+            m.error.message(),
             "runtime binary not found: DOCKER=/nope/docker is not an executable file"
         );
-        let e = locate(
+        assert!(m.explicit);
+        let m = locate(
             None,
             Some(Path::new("/nope")),
             "docker",
@@ -335,6 +370,6 @@ mod tests {
             t.path(),
         )
         .unwrap_err();
-        assert_eq!(e.exit_code(), 127);
+        assert_eq!((m.error.exit_code(), m.explicit), (127, true));
     }
 }

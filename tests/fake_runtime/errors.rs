@@ -664,7 +664,11 @@ fn no_docker_variable_and_no_docker_on_path_exits_127() {
     let empty = s.root().join("empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
     let mut cmd = s.cmd();
-    cmd.arg("node").env_remove("DOCKER").env("PATH", &empty);
+    // transport cli: with `auto` cderun would fall back to this machine's
+    // Engine API socket (covered by the runtime selection unit tests).
+    cmd.args(["--transport", "cli", "node"])
+        .env_remove("DOCKER")
+        .env("PATH", &empty);
     exact_127(
         &s,
         cmd,
@@ -680,7 +684,7 @@ fn the_runtime_name_is_what_is_looked_up_on_path() {
     let empty = s.root().join("empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
     let mut cmd = s.cmd();
-    cmd.args(["--runtime", "podman", "node"])
+    cmd.args(["--runtime", "podman", "--transport=cli", "node"])
         .env_remove("DOCKER")
         .env("PATH", &empty);
     exact_127(
