@@ -23,8 +23,8 @@ lint:
     cargo clippy --all-targets -- -D warnings
 
 # cderun's own cost per invocation (200-tool .tools.yaml, no-op runtime)
-bench:
-    cargo bench --bench overhead
+bench: static
+    CDERUN_BENCH_BINARY={{static_bin}} cargo bench --bench overhead
 
 # A static Linux binary (musl), the one that gets mounted into containers
 static:
@@ -50,8 +50,8 @@ demo: static
     project=$(mktemp -d)
     trap 'rm -rf "$project"' EXIT
     cat > "$project/.tools.yaml" <<YAML
-    sh:                        # a shell in an image that has the docker CLI
-      image: $docker
+    sh:                        # a shell; its image has no docker CLI at all
+      image: $busybox
       mountCderun: true
     hello:                     # a tool in another image
       image: $busybox

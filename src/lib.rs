@@ -5,7 +5,7 @@
 //! ```text
 //! argv ─> cli ─> config (discover + load) ─> config::resolve (P1..P6)
 //!      ─> container::plan (terminals, cwd, nesting, self-mounts)
-//!      ─> dryrun (print) | runtime (exec the runtime CLI)
+//!      ─> dryrun (print) | runtime (exec the runtime CLI, or the Engine API)
 //! ```
 
 pub mod cli;

@@ -22,6 +22,10 @@ use crate::config::Tools;
 use crate::config::schema::{ToolEntry, ToolsFile};
 use crate::host::Host;
 
+/// Bumped whenever the cached shape changes, so a development build never
+/// reads an entry written by another shape under the same version number.
+const FORMAT: u32 = 1;
+
 /// Identifies one version of one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
@@ -39,7 +43,7 @@ impl Stamp {
     pub fn of(path: &Path) -> Option<Stamp> {
         let m = std::fs::metadata(path).ok()?;
         Some(Stamp {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
+            version: format!("{}/{FORMAT}", env!("CARGO_PKG_VERSION")),
             path: path.to_path_buf(),
             dev: m.dev(),
             ino: m.ino(),
