@@ -4,13 +4,13 @@
 //!
 //! clap knows the flags; this module only decides where cderun's part of the
 //! command line ends. Which flags consume the next argument is read from the
-//! clap definition itself ([`FlagTable`]), so the split, the `--cderun-*`
+//! clap definition itself (`FlagTable`), so the split, the `--cderun-*`
 //! twins and clap's own parsing can never disagree. The pieces:
 //!
 //! 1. polyglot entry: an executable not named `cderun`/`cderun-*` is the tool;
-//! 2. [`split_at_tool`]: the first positional argument is the tool;
+//! 2. `split_at_tool`: the first positional argument is the tool;
 //! 3. clap parses what came before it (P2);
-//! 4. [`lift_overrides`]: `--cderun-X` anywhere after the tool is taken out
+//! 4. `lift_overrides`: `--cderun-X` anywhere after the tool is taken out
 //!    of the passthrough arguments and parsed by the same clap definition (P1).
 
 use std::ffi::{OsStr, OsString};
@@ -28,14 +28,6 @@ pub const OVERRIDE_PREFIX: &str = "cderun-";
 /// Flags that are not settings and therefore have no `--cderun-*` twin.
 const NOT_TWINNED: &[&str] = &["help", "version", "list_tools", "tool", "args"];
 
-fn bool_value(s: &str) -> std::result::Result<bool, String> {
-    parse_bool(s)
-}
-
-fn switch_value(s: &str) -> std::result::Result<Switch, String> {
-    Switch::parse(s)
-}
-
 /// cderun's flags. Every field is optional or empty by default, so a flag
 /// counts only when the user wrote it (SPEC §4): a flag's built-in default is
 /// never P2.
@@ -50,42 +42,64 @@ overrides (for example --cderun-tty=false), which take priority over everything 
 Config: .cderun.yaml and .tools.yaml (see the README). Exit codes: the tool's own; \
 125 for cderun's errors; 127 when no runtime binary is found.",
     disable_help_subcommand = true,
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Flags {
     /// Allocate a pseudo-TTY (true, false or auto)
     #[arg(short = 't', long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = switch_value, help_heading = "Container")]
+          default_missing_value = "true", value_parser = Switch::parse, help_heading = "Container")]
     pub tty: Option<Switch>,
 
     /// Keep stdin attached (true, false or auto)
     #[arg(short = 'i', long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = switch_value, help_heading = "Container")]
+          default_missing_value = "true", value_parser = Switch::parse, help_heading = "Container")]
     pub interactive: Option<Switch>,
 
     /// Image to run, instead of the tool's mapping in .tools.yaml
-    #[arg(long, value_name = "IMAGE", help_heading = "Container")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "IMAGE",
+        help_heading = "Container"
+    )]
     pub image: Option<String>,
 
     /// Network: bridge, host, none or a network name [default: bridge]
-    #[arg(long, value_name = "NETWORK", help_heading = "Container")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "NETWORK",
+        help_heading = "Container"
+    )]
     pub network: Option<String>,
 
     /// Remove the container when it exits [default: true]
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = bool_value, help_heading = "Container")]
+          default_missing_value = "true", value_parser = parse_bool, help_heading = "Container")]
     pub remove: Option<bool>,
 
     /// Runtime family [default: docker]
-    #[arg(long, value_name = "RUNTIME", help_heading = "Container")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "RUNTIME",
+        help_heading = "Container"
+    )]
     pub runtime: Option<RuntimeKind>,
 
     /// How to reach the runtime: auto (its CLI if found, else the Engine API socket), cli, api [default: auto]
-    #[arg(long, value_name = "TRANSPORT", help_heading = "Container")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "TRANSPORT",
+        help_heading = "Container"
+    )]
     pub transport: Option<Transport>,
 
     /// Set an environment variable: KEY=value, or KEY to pass the host's value (repeatable)
     #[arg(
+        allow_hyphen_values = true,
         short = 'e',
         long,
         value_name = "KEY[=VALUE]",
@@ -95,6 +109,7 @@ pub struct Flags {
 
     /// Bind mount host:container[:ro|rw] (repeatable)
     #[arg(
+        allow_hyphen_values = true,
         short = 'v',
         long,
         value_name = "HOST:CONTAINER[:MODE]",
@@ -102,31 +117,49 @@ pub struct Flags {
     )]
     pub volume: Vec<OsString>,
 
-    /// Working directory inside the container [default: the current directory]
-    #[arg(short = 'w', long, value_name = "DIR", help_heading = "Container")]
+    /// Working directory inside the container [default: the current directory, when it is mounted]
+    #[arg(
+        allow_hyphen_values = true,
+        short = 'w',
+        long,
+        value_name = "DIR",
+        help_heading = "Container"
+    )]
     pub workdir: Option<PathBuf>,
 
-    /// User to run as: uid[:gid], a name, or 'host' for your own uid:gid
-    #[arg(short = 'u', long, value_name = "USER", help_heading = "Container")]
+    /// User to run as: `uid[:gid]`, a name, or 'host' for your own uid:gid
+    #[arg(
+        allow_hyphen_values = true,
+        short = 'u',
+        long,
+        value_name = "USER",
+        help_heading = "Container"
+    )]
     pub user: Option<String>,
 
     /// Mount the current directory at the same path [default: true]
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = bool_value, help_heading = "Container")]
+          default_missing_value = "true", value_parser = parse_bool, help_heading = "Container")]
     pub mount_cwd: Option<bool>,
 
-    /// Mount the runtime socket (PATH or unix://PATH) and point DOCKER_HOST at it
-    #[arg(long, value_name = "SOCKET", help_heading = "Recursive execution")]
+    /// Mount the runtime socket (PATH or unix://PATH) and point DOCKER_HOST (podman: CONTAINER_HOST) at it
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "SOCKET",
+        help_heading = "Recursive execution"
+    )]
     pub mount_socket: Option<OsString>,
 
     /// Mount cderun itself read-only at /usr/local/bin/cderun (needs a socket)
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = bool_value,
+          default_missing_value = "true", value_parser = parse_bool,
           help_heading = "Recursive execution")]
     pub mount_cderun: Option<bool>,
 
     /// Also mount cderun as these tools, comma-separated (implies --mount-cderun)
     #[arg(
+        allow_hyphen_values = true,
         long,
         value_name = "TOOL,...",
         value_delimiter = ',',
@@ -136,17 +169,23 @@ pub struct Flags {
 
     /// Mount cderun as every tool in .tools.yaml (implies --mount-cderun)
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = bool_value,
+          default_missing_value = "true", value_parser = parse_bool,
           help_heading = "Recursive execution")]
     pub mount_all_tools: Option<bool>,
 
     /// Print the resolved container instead of running it
     #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = bool_value, help_heading = "Dry run")]
+          default_missing_value = "true", value_parser = parse_bool, help_heading = "Dry run")]
     pub dry_run: Option<bool>,
 
     /// Dry-run output: yaml, json, simple, or command (the exact runtime argv)
-    #[arg(short = 'f', long, value_name = "FORMAT", help_heading = "Dry run")]
+    #[arg(
+        allow_hyphen_values = true,
+        short = 'f',
+        long,
+        value_name = "FORMAT",
+        help_heading = "Dry run"
+    )]
     pub dry_run_format: Option<DryRunFormat>,
 
     /// More logging: once info, twice debug, three times trace
@@ -154,15 +193,30 @@ pub struct Flags {
     pub verbose: u8,
 
     /// Log level: error, warn, info, debug, trace [default: warn]
-    #[arg(long, value_name = "LEVEL", help_heading = "Logging")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "LEVEL",
+        help_heading = "Logging"
+    )]
     pub log_level: Option<LogLevel>,
 
     /// Write logs to this file instead of stderr
-    #[arg(long, value_name = "PATH", help_heading = "Logging")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "PATH",
+        help_heading = "Logging"
+    )]
     pub log_file: Option<PathBuf>,
 
     /// Log format: text or json [default: text]
-    #[arg(long, value_name = "FORMAT", help_heading = "Logging")]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        value_name = "FORMAT",
+        help_heading = "Logging"
+    )]
     pub log_format: Option<LogFormat>,
 
     /// List the tools in .tools.yaml and exit
@@ -445,14 +499,16 @@ fn lift_overrides(table: &mut FlagTable, args: Vec<OsString>) -> Result<(Vec<OsS
             &arg.as_bytes()[2 + OVERRIDE_PREFIX.len()..],
         ));
         let attached = arg.as_bytes().contains(&b'=');
-        lifted.push(plain_arg);
         if info.separate_value && !attached {
             let value = iter.next().ok_or_else(|| {
                 Error::new(format!("override '--{name}' needs a value"))
                     .with_hint(format!("write '--{name}=VALUE' or '--{name} VALUE'"))
             })?;
-            lifted.push(value);
+            // Attached, so a value such as `-x` is never taken for a flag.
+            plain_arg.push("=");
+            plain_arg.push(value);
         }
+        lifted.push(plain_arg);
     }
     if lifted.is_empty() {
         return Ok((kept, Flags::default()));
@@ -592,6 +648,47 @@ mod tests {
         let e = parse(os(&["cderun", "node", "--cderun-imag=x"])).unwrap_err();
         assert_eq!(e.message(), "unknown override '--cderun-imag'");
         assert_eq!(e.hint(), Some("did you mean '--cderun-image'?"));
+    }
+
+    #[test]
+    fn values_that_look_like_flags_are_values() {
+        let p = run(&[
+            "cderun",
+            "-e",
+            "-x",
+            "--image",
+            "--weird",
+            "node",
+            "--cderun-env",
+            "-y",
+        ]);
+        assert_eq!(p.tool, "node");
+        assert_eq!(p.flags.env, os(&["-x"]));
+        assert_eq!(p.flags.image.as_deref(), Some("--weird"));
+        assert_eq!(p.overrides.env, os(&["-y"]));
+        assert!(p.args.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_flag_keeps_the_last_value_and_lists_accumulate() {
+        let p = run(&[
+            "cderun",
+            "--tty",
+            "--tty=false",
+            "--network=a",
+            "--network",
+            "b",
+            "-e",
+            "A",
+            "-e",
+            "B",
+            "node",
+        ]);
+        assert_eq!(p.flags.tty, Some(Switch::Off));
+        assert_eq!(p.flags.network.as_deref(), Some("b"));
+        assert_eq!(p.flags.env, os(&["A", "B"]));
+        let p = run(&["cderun", "node", "--cderun-network=a", "--cderun-network=b"]);
+        assert_eq!(p.overrides.network.as_deref(), Some("b"));
     }
 
     #[test]

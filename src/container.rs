@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, Serializer};
 use tracing::debug;
 
-use crate::config::resolve::Resolved;
+use crate::config::resolve::{Resolved, env_key, last_wins};
 use crate::err;
 use crate::error::Result;
 use crate::host::Host;
@@ -94,13 +94,20 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
         if std::fs::symlink_metadata(&v.host).is_err() {
             create_dirs.push(v.host.clone());
         }
+        // Nested, a symlink would be followed on the base host, where it may
+        // point elsewhere: translate the path it resolves to here.
+        let real = match nesting.host_mounts {
+            Some(_) => std::fs::canonicalize(&v.host).unwrap_or_else(|_| v.host.clone()),
+            None => v.host.clone(),
+        };
         volumes.push(Mount {
-            host_path: nesting.translate(&v.host)?,
+            host_path: nesting.translate(&real)?,
             container_path: v.container.clone(),
             read_only: v.read_only,
         });
     }
     if let Some(socket) = &r.mount_socket {
+        check_socket(socket)?;
         volumes.push(Mount {
             host_path: nesting.translate(socket)?,
             container_path: socket.clone(),
@@ -126,20 +133,14 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
 
     // A self-mount replaces a user volume at the same path (the runtime
     // refuses two mounts at one target).
-    let volumes = last_mount_wins(volumes);
+    let volumes = last_wins(volumes, |m| m.container_path.clone());
 
+    // cderun's own variables come last, so they replace same-named entries.
     let mut env = r.env.clone();
     let mut set = |key: &str, value: OsString| {
         let mut entry = OsString::from(format!("{key}="));
         entry.push(&value);
-        let prefix = format!("{key}=");
-        match env
-            .iter_mut()
-            .find(|e| e.as_encoded_bytes().starts_with(prefix.as_bytes()))
-        {
-            Some(slot) => *slot = entry,
-            None => env.push(entry),
-        }
+        env.push(entry);
     };
     if let Some(socket) = &r.mount_socket {
         let mut url = OsString::from("unix://");
@@ -158,6 +159,8 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
             set(nesting::SOCKET_VAR, socket.clone().into_os_string());
         }
     }
+
+    let env = last_wins(env, |e| env_key(e).to_vec());
 
     let (tty, interactive) = terminals(r, host);
     let workdir = r
@@ -186,21 +189,6 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
         },
         create_dirs,
     })
-}
-
-/// Keeps the last mount of each container path, at the first one's place.
-fn last_mount_wins(mounts: Vec<Mount>) -> Vec<Mount> {
-    let mut out: Vec<Mount> = Vec::with_capacity(mounts.len());
-    for m in mounts {
-        match out
-            .iter_mut()
-            .find(|o| o.container_path == m.container_path)
-        {
-            Some(slot) => *slot = m,
-            None => out.push(m),
-        }
-    }
-    out
 }
 
 /// Adds the automatic cwd mount (SPEC §6) and says whether the cwd is
@@ -236,13 +224,29 @@ fn mount_cwd(r: &Resolved, host: &Host, nesting: &Nesting, volumes: &mut Vec<Mou
     }
 }
 
+/// `--mount-socket` must name a socket that exists here: otherwise the
+/// runtime would create an empty, root-owned directory at that path and the
+/// tool inside would find no daemon.
+fn check_socket(socket: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let hint = "pass the runtime's socket, for example --mount-socket /var/run/docker.sock";
+    match std::fs::metadata(socket) {
+        Ok(m) if m.file_type().is_socket() => Ok(()),
+        Ok(_) => Err(err!("{} is not a socket", socket.display()).with_hint(hint)),
+        Err(e) => Err(err!("cannot use the socket {}: {e}", socket.display()).with_hint(hint)),
+    }
+}
+
 /// The binary `--mount-cderun` mounts: `CDERUN_BINARY`, `cderunBinary`, or
 /// the running executable (SPEC §8).
 fn cderun_binary(r: &Resolved, host: &Host) -> Result<PathBuf> {
     let binary = r
         .cderun_binary
         .clone()
-        .or_else(|| host.current_exe.clone())
+        .or_else(|| {
+            let exe = host.current_exe.clone()?;
+            Some(std::fs::canonicalize(&exe).unwrap_or(exe))
+        })
         .ok_or_else(|| {
             err!("cannot find cderun's own executable to mount")
                 .with_hint("set CDERUN_BINARY or cderunBinary in .cderun.yaml")

@@ -2,10 +2,10 @@
 //!
 //! Every failure cderun detects itself ends the process with one
 //! `cderun: error: ...` line, an optional `hint: ...` line, and exit code 125.
-//! The one exception is a runtime binary that cannot be found, which exits 127
-//! like a shell does for a missing command. The tool's own exit code is never
-//! produced here: on Unix cderun execs the runtime, so the tool's code is the
-//! process's code.
+//! The exceptions follow `docker run` and the shell: 127 when no runtime can
+//! be found or the container's command does not exist, 126 when it cannot be
+//! executed. The tool's own exit code is not an error: the CLI transport
+//! execs the runtime, and the Engine API transport returns the code.
 
 use std::fmt;
 

@@ -26,7 +26,8 @@ pub struct Host {
     pub stdin_tty: bool,
     /// Whether stdout is a terminal.
     pub stdout_tty: bool,
-    /// The running executable with symlinks resolved, if the OS can tell.
+    /// The running executable, if the OS can tell (symlinks are resolved
+    /// only when it is needed, for `--mount-cderun`).
     pub current_exe: Option<PathBuf>,
     /// Directory of the system-wide config files (`/etc/cderun`).
     pub system_config_dir: PathBuf,
@@ -46,9 +47,7 @@ impl Host {
             gid,
             stdin_tty: std::io::stdin().is_terminal(),
             stdout_tty: std::io::stdout().is_terminal(),
-            current_exe: std::env::current_exe()
-                .ok()
-                .and_then(|p| std::fs::canonicalize(p).ok()),
+            current_exe: std::env::current_exe().ok(),
             system_config_dir: PathBuf::from("/etc/cderun"),
         })
     }

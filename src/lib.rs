@@ -31,9 +31,10 @@ use crate::config::resolve;
 use crate::error::Result;
 use crate::host::Host;
 
-/// Runs cderun with a whole command line (argv[0] included) and returns the
-/// process exit code. On a real run this does not return: the process
-/// becomes the runtime.
+/// Runs cderun with a whole command line (`argv[0]` included) and returns
+/// the process exit code. With the CLI transport a real run does not return:
+/// the process becomes the runtime. With the Engine API transport it returns
+/// the container's exit code.
 pub fn run(argv: Vec<OsString>) -> i32 {
     match try_run(argv) {
         Ok(code) => code,
@@ -95,7 +96,7 @@ fn try_run(argv: Vec<OsString>) -> Result<i32> {
         resolved.tool.to_string_lossy(),
         plan.config.image
     );
-    choice.runtime(&host).run(&plan.config)
+    choice.runtime().run(&plan.config)
 }
 
 fn read_host() -> Result<Host> {
@@ -117,6 +118,9 @@ fn setup_logging(parsed: &Parsed, files: &ConfigFiles, host: &Host) -> Result<re
         show(files.cderun.as_ref().map(|f| f.path.as_path())),
         show(files.tools.as_ref().map(|f| f.path.as_path()))
     );
+    if !files.tools_cache.is_empty() {
+        debug!("tools cache: {}", files.tools_cache);
+    }
     Ok(layer)
 }
 

@@ -1,6 +1,7 @@
-//! Small value types shared by flags, environment variables and YAML, with
-//! one parser each so `--tty=yes`, `CDERUN_TTY=yes` and `tty: yes` can never
-//! disagree.
+//! Small value types shared by flags, environment variables and YAML.
+//! Flags and `CDERUN_*` variables share one parser per type (booleans take
+//! true/false/1/0/yes/no); YAML keys take YAML's own `true`/`false`, plus
+//! `auto` for `tty` and `interactive`.
 
 use clap::ValueEnum;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -69,8 +70,13 @@ impl<'de> Deserialize<'de> for Switch {
             fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Switch, E> {
                 Ok(Switch::from(b))
             }
+            // YAML's own booleans are true/false; the only word is `auto`.
             fn visit_str<E: serde::de::Error>(self, w: &str) -> Result<Switch, E> {
-                Switch::parse(w).map_err(E::custom)
+                if w.eq_ignore_ascii_case("auto") {
+                    Ok(Switch::Auto)
+                } else {
+                    Err(E::custom(format!("'{w}' is not one of true, false, auto")))
+                }
             }
         }
         d.deserialize_any(V)
@@ -200,9 +206,11 @@ mod tests {
 
     #[test]
     fn switch_deserializes_bool_and_word() {
-        let v: Vec<Switch> = serde_yaml::from_str("[true, false, auto, 'no']").unwrap();
-        assert_eq!(v, [Switch::On, Switch::Off, Switch::Auto, Switch::Off]);
+        let v: Vec<Switch> = serde_yaml::from_str("[true, false, auto, AUTO]").unwrap();
+        assert_eq!(v, [Switch::On, Switch::Off, Switch::Auto, Switch::Auto]);
         assert!(serde_yaml::from_str::<Switch>("maybe").is_err());
+        // As for every other YAML boolean, words like `yes` are not booleans.
+        assert!(serde_yaml::from_str::<Switch>("'yes'").is_err());
         assert!(serde_yaml::from_str::<Switch>("3").is_err());
         let all = [Switch::On, Switch::Off, Switch::Auto];
         let back: Vec<Switch> =

@@ -4,19 +4,17 @@
 //! instructions in libyaml, about 3 ms, on every invocation. Each file is
 //! therefore fully parsed and validated once, and the result is kept as JSON
 //! in `$XDG_CACHE_HOME/cderun/` (default `~/.cache/cderun/`), stamped with
-//! the file's device, inode, size, mtime and ctime and with cderun's version.
-//! Any change to the file changes the stamp (ctime cannot be set back by
-//! users), so a stale entry is never used. A file with errors is never
+//! the file's path, size and a hash of its content, and with cderun's
+//! version. The stamp depends on the bytes, not on timestamps, so an edit is
+//! seen however quickly it follows the last run. A file with errors is never
 //! cached, so its errors are reported on every run. The cache is best effort:
 //! an unreadable, corrupt or unwritable cache only means parsing again.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tracing::trace;
 
 use crate::config::Tools;
 use crate::config::schema::{ToolEntry, ToolsFile};
@@ -26,31 +24,26 @@ use crate::host::Host;
 /// reads an entry written by another shape under the same version number.
 const FORMAT: u32 = 1;
 
-/// Identifies one version of one file.
+/// Identifies one content of one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     version: String,
     path: PathBuf,
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
+    size: usize,
+    hash: u64,
 }
 
 impl Stamp {
-    /// The stamp of `path` as it is now.
-    pub fn of(path: &Path) -> Option<Stamp> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(Stamp {
+    /// The stamp of the file at `path` whose content is `text`.
+    pub fn of(path: &Path, text: &str) -> Stamp {
+        let mut h = DefaultHasher::new();
+        text.hash(&mut h);
+        Stamp {
             version: format!("{}/{FORMAT}", env!("CARGO_PKG_VERSION")),
             path: path.to_path_buf(),
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-        })
+            size: text.len(),
+            hash: h.finish(),
+        }
     }
 }
 
@@ -85,7 +78,6 @@ pub fn read(entry: &Path, stamp: &Stamp, wanted: Option<&str>) -> Option<Tools> 
     let (header, body) = text.split_once('\n')?;
     let header: Header = serde_json::from_str(header).ok()?;
     if header.stamp != *stamp {
-        trace!("tools cache {} is stale", entry.display());
         return None;
     }
     let mut entries = ToolsFile::new();
@@ -103,17 +95,16 @@ pub fn read(entry: &Path, stamp: &Stamp, wanted: Option<&str>) -> Option<Tools> 
         let name: String = serde_json::from_str(name).ok()?;
         entries.insert(name, serde_json::from_str::<ToolEntry>(json).ok()?);
     }
-    trace!("tools cache hit: {}", entry.display());
     Some(Tools {
         names: header.names,
         entries,
     })
 }
 
-/// Stores `tools` for the file with `stamp`; failures are ignored (logged at
-/// trace), since the cache only saves time.
-pub fn write(entry: &Path, stamp: &Stamp, tools: &ToolsFile) {
-    let result = (|| -> std::io::Result<()> {
+/// Stores `tools` for the file with `stamp`. A failure only means the next
+/// run parses again; the caller logs it.
+pub fn write(entry: &Path, stamp: &Stamp, tools: &ToolsFile) -> std::io::Result<()> {
+    (|| -> std::io::Result<()> {
         let dir = entry.parent().unwrap_or(Path::new("/"));
         std::fs::create_dir_all(dir)?;
         let header = Header {
@@ -134,10 +125,7 @@ pub fn write(entry: &Path, stamp: &Stamp, tools: &ToolsFile) {
         f.write_all(text.as_bytes())?;
         drop(f);
         std::fs::rename(&tmp, entry)
-    })();
-    if let Err(e) = result {
-        trace!("not caching tools in {}: {e}", entry.display());
-    }
+    })()
 }
 
 #[cfg(test)]
@@ -149,9 +137,8 @@ mod tests {
     fn a_changed_file_misses_the_cache() {
         let t = tempfile::tempdir().unwrap();
         let file = t.path().join(".tools.yaml");
-        std::fs::write(&file, "a: {image: x}\n").unwrap();
         let entry = t.path().join("cache/tools.json");
-        let stamp = Stamp::of(&file).unwrap();
+        let stamp = Stamp::of(&file, "a: {image: x}\n");
         let entry_for = |image: &str| ToolEntry {
             image: image.into(),
             ..ToolEntry::default()
@@ -162,7 +149,7 @@ mod tests {
             ("we\"ird\tname".to_owned(), entry_for("y")),
         ]);
         assert_eq!(read(&entry, &stamp, None), None);
-        write(&entry, &stamp, &tools);
+        write(&entry, &stamp, &tools).unwrap();
         let names = vec!["a".to_owned(), "we\"ird\tname".to_owned()];
         let all = Tools {
             names: names.clone(),
@@ -179,8 +166,7 @@ mod tests {
         assert_eq!((other.names, other.entries.len()), (names, 0));
 
         // Same size, new content: the stamp changes.
-        std::fs::write(&file, "b: {image: x}\n").unwrap();
-        let new = Stamp::of(&file).unwrap();
+        let new = Stamp::of(&file, "b: {image: x}\n");
         assert_ne!(new, stamp);
         assert_eq!(read(&entry, &new, None), None);
 

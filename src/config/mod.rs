@@ -26,14 +26,6 @@ pub struct Loaded<T> {
     pub value: T,
 }
 
-impl<T> Loaded<T> {
-    /// The directory relative paths in this file are resolved against
-    /// (SPEC §6: as in compose files).
-    pub fn dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("/"))
-    }
-}
-
 /// The config files that apply to this invocation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigFiles {
@@ -41,6 +33,9 @@ pub struct ConfigFiles {
     pub cderun: Option<Loaded<CderunFile>>,
     /// `.tools.yaml`, if one was found.
     pub tools: Option<Loaded<Tools>>,
+    /// What the [`cache`] did for `.tools.yaml`, for the debug log (the
+    /// logger starts only after the files are read).
+    pub tools_cache: String,
 }
 
 /// What cderun took from `.tools.yaml`: every tool's name, and the entries
@@ -71,11 +66,18 @@ impl ConfigFiles {
             Some(path) => Some(parse_file::<CderunFile>(path)?),
             None => None,
         };
-        let tools = match discover::find(Kind::Tools, host)? {
-            Some(path) => Some(load_tools(path, host, tool)?),
-            None => None,
+        let (tools, tools_cache) = match discover::find(Kind::Tools, host)? {
+            Some(path) => {
+                let (tools, cache) = load_tools(path, host, tool)?;
+                (Some(tools), cache)
+            }
+            None => (None, String::new()),
         };
-        Ok(ConfigFiles { cderun, tools })
+        Ok(ConfigFiles {
+            cderun,
+            tools,
+            tools_cache,
+        })
     }
 
     /// The names of all configured tools, in order.
@@ -94,37 +96,47 @@ impl ConfigFiles {
 
 /// `.tools.yaml` through the [`cache`]: parsed and validated in full when
 /// the file changed, read back from the cache otherwise.
-fn load_tools(path: PathBuf, host: &Host, tool: Option<&str>) -> Result<Loaded<Tools>> {
-    let stamp = cache::Stamp::of(&path);
-    let entry = cache::location(&path, host);
-    if let (Some(stamp), Some(entry)) = (&stamp, &entry) {
-        if let Some(value) = cache::read(entry, stamp, tool) {
-            return Ok(Loaded { path, value });
-        }
+/// Also says what the cache did.
+fn load_tools(path: PathBuf, host: &Host, tool: Option<&str>) -> Result<(Loaded<Tools>, String)> {
+    let text = read_text(&path)?;
+    let stamp = cache::Stamp::of(&path, &text);
+    let Some(entry) = cache::location(&path, host) else {
+        let value = Tools::all(parse_text::<UniqueTools>(&path, &text)?.0);
+        return Ok((Loaded { path, value }, "off (no HOME)".to_owned()));
+    };
+    if let Some(value) = cache::read(&entry, &stamp, tool) {
+        return Ok((Loaded { path, value }, format!("hit {}", entry.display())));
     }
-    let loaded = parse_file::<UniqueTools>(path)?;
-    if let (Some(stamp), Some(entry)) = (&stamp, &entry) {
-        cache::write(entry, stamp, &loaded.value.0);
-    }
-    Ok(Loaded {
-        path: loaded.path,
-        value: Tools::all(loaded.value.0),
-    })
+    let value = parse_text::<UniqueTools>(&path, &text)?.0;
+    let outcome = match cache::write(&entry, &stamp, &value) {
+        Ok(()) => format!("parsed, stored in {}", entry.display()),
+        Err(e) => format!("parsed, not stored in {}: {e}", entry.display()),
+    };
+    let value = Tools::all(value);
+    Ok((Loaded { path, value }, outcome))
 }
 
 /// Reads and parses one file; every failure names the file (and the line and
 /// column when the YAML parser knows them).
 fn parse_file<T: DeserializeOwned + Default>(path: PathBuf) -> Result<Loaded<T>> {
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = read_text(&path)?;
+    let value = parse_text(&path, &text)?;
+    Ok(Loaded { path, value })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
         Error::new(format!("cannot read {}: {e}", path.display()))
             .with_hint("check the file's permissions and that it is UTF-8 text")
-    })?;
-    // A file holding only comments or whitespace is an empty config.
-    let value = match serde_yaml::from_str::<Option<T>>(&text) {
-        Ok(v) => v.unwrap_or_default(),
-        Err(e) => return Err(yaml_error(&path, &e)),
-    };
-    Ok(Loaded { path, value })
+    })
+}
+
+/// A file holding only comments or whitespace is an empty config.
+fn parse_text<T: DeserializeOwned + Default>(path: &Path, text: &str) -> Result<T> {
+    match serde_yaml::from_str::<Option<T>>(text) {
+        Ok(v) => Ok(v.unwrap_or_default()),
+        Err(e) => Err(yaml_error(path, &e)),
+    }
 }
 
 /// Turns a serde_yaml error into `FILE:LINE:COL: message`, with a "did you

@@ -515,12 +515,19 @@ pub fn finish(layer: Layer, parsed: &Parsed, files: &ConfigFiles, host: &Host) -
     let env = merge_env(&layer.env, strict_env, host)?;
     let volumes = merge_volumes(&layer.volumes, host)?;
     let mount_tools = shim_names(&layer, parsed, files)?;
-    let mount_cderun = layer.mount_cderun.unwrap_or(false)
-        || layer.mount_all_tools.unwrap_or(false)
-        || !layer.mount_tools.is_empty();
+    let shims = if layer.mount_all_tools.unwrap_or(false) {
+        Some("--mount-all-tools")
+    } else if !layer.mount_tools.is_empty() {
+        Some("--mount-tools")
+    } else {
+        None
+    };
+    let mount_cderun = layer.mount_cderun.unwrap_or(false) || shims.is_some();
     let mount_socket = layer.mount_socket.clone().flatten();
     if mount_cderun && mount_socket.is_none() {
-        return Err(err!("--mount-cderun requires --mount-socket").with_hint(
+        // Name the flag the user wrote: shims imply --mount-cderun.
+        let asked = shims.unwrap_or("--mount-cderun");
+        return Err(err!("{asked} requires --mount-socket").with_hint(
             "pass --mount-socket /var/run/docker.sock (or set CDERUN_MOUNT_SOCKET) so cderun inside the container can reach the runtime",
         ));
     }
@@ -528,9 +535,13 @@ pub fn finish(layer: Layer, parsed: &Parsed, files: &ConfigFiles, host: &Host) -
         Some(c) => c.iter().map(OsString::from).collect(),
         None => vec![parsed.tool.clone()],
     };
+    // `-f FORMAT` written on the command line asks for a dry run by itself;
+    // a format from the environment or a file only shapes one.
+    let format_flag =
+        parsed.flags.dry_run_format.is_some() || parsed.overrides.dry_run_format.is_some();
     let dry_run = layer
         .dry_run
-        .unwrap_or(false)
+        .unwrap_or(format_flag)
         .then(|| layer.dry_run_format.unwrap_or(DryRunFormat::Yaml));
     Ok(Resolved {
         tool: parsed.tool.clone(),
@@ -540,9 +551,7 @@ pub fn finish(layer: Layer, parsed: &Parsed, files: &ConfigFiles, host: &Host) -
         entrypoint: layer.entrypoint,
         tty: layer.tty.unwrap_or(defaults::TTY),
         interactive: layer.interactive.unwrap_or(defaults::INTERACTIVE),
-        network: layer
-            .network
-            .unwrap_or_else(|| defaults::NETWORK.to_owned()),
+        network,
         remove: layer.remove.unwrap_or(defaults::REMOVE),
         runtime: layer.runtime.unwrap_or(defaults::RUNTIME),
         transport: layer.transport.unwrap_or(defaults::TRANSPORT),
@@ -564,7 +573,7 @@ pub fn finish(layer: Layer, parsed: &Parsed, files: &ConfigFiles, host: &Host) -
 /// `KEY=value` kept as is, `KEY` takes the host's value (SPEC §5). The last
 /// value of a key wins, at the position the key was first seen.
 fn merge_env(items: &[Item], strict: bool, host: &Host) -> Result<Vec<OsString>> {
-    let mut out: Vec<(OsString, OsString)> = Vec::new();
+    let mut out: Vec<OsString> = Vec::new();
     for item in items {
         let bytes = item.text.as_bytes();
         let (key, value) = match bytes.iter().position(|&b| b == b'=') {
@@ -597,34 +606,46 @@ fn merge_env(items: &[Item], strict: bool, host: &Host) -> Result<Vec<OsString>>
             )
             .with_hint("write KEY=value or KEY"));
         }
-        let key = OsStr::from_bytes(key).to_os_string();
-        match out.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => out.push((key, value)),
+        let mut entry = OsStr::from_bytes(key).to_os_string();
+        entry.push("=");
+        entry.push(value);
+        out.push(entry);
+    }
+    Ok(last_wins(out, |e| env_key(e).to_vec()))
+}
+
+/// The variable name of a `KEY=value` entry.
+pub fn env_key(entry: &OsStr) -> &[u8] {
+    let bytes = entry.as_bytes();
+    bytes.split(|&b| b == b'=').next().unwrap_or(bytes)
+}
+
+/// Keeps, for each key, the last item with that key, at the position where
+/// the key first appeared: the merge rule for env (by name) and for mounts
+/// (by container path).
+pub fn last_wins<T, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        let k = key(&item);
+        match out.iter_mut().find(|o| key(o) == k) {
+            Some(slot) => *slot = item,
+            None => out.push(item),
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|(mut k, v)| {
-            k.push("=");
-            k.push(v);
-            k
-        })
-        .collect())
+    out
 }
 
 /// Parses every volume, makes host paths absolute, and keeps the last mount
 /// of each container path (at the position it was first seen).
 fn merge_volumes(items: &[Item], host: &Host) -> Result<Vec<VolumeSpec>> {
-    let mut out: Vec<VolumeSpec> = Vec::new();
-    for item in items {
-        let spec = parse_volume(item, host)?;
-        match out.iter_mut().find(|v| v.container == spec.container) {
-            Some(slot) => *slot = spec,
-            None => out.push(spec),
-        }
-    }
-    Ok(out)
+    let specs = items
+        .iter()
+        .map(|item| parse_volume(item, host))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(last_wins(specs, |v| v.container.clone()))
 }
 
 /// `host:container[:ro|rw]` (SPEC §6).

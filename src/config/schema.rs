@@ -28,7 +28,7 @@ macro_rules! tool_settings {
             pub network: Option<String>,
             /// Remove the container on exit.
             pub remove: Option<bool>,
-            /// uid[:gid], a name, or `host`.
+            /// `uid[:gid]`, a name, or `host`.
             pub user: Option<String>,
             /// Mount the current directory.
             pub mount_cwd: Option<bool>,

@@ -11,7 +11,6 @@ use std::process::Command;
 use tracing::debug;
 
 use crate::container::{ContainerConfig, Mount};
-use crate::err;
 use crate::error::Error;
 use crate::runtime::Runtime;
 
@@ -113,7 +112,13 @@ impl Runtime for Cli {
             .to_string_lossy()
         );
         let e = Command::new(&self.binary).args(&argv).exec();
-        Err(err!("cannot run {}: {e}", self.binary.display()))
+        let message = format!("cannot run {}: {e}", self.binary.display());
+        // As a shell reports a command it cannot run.
+        Err(match e.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found(message),
+            std::io::ErrorKind::PermissionDenied => Error::exit(126, message),
+            _ => Error::new(message),
+        })
     }
 }
 
@@ -126,17 +131,6 @@ pub fn shell_join<'a>(words: impl IntoIterator<Item = &'a OsStr>) -> OsString {
     // bytes, the only thing shlex refuses to quote.
     let quoted = shlex::bytes::try_join(words.into_iter().map(OsStr::as_bytes)).unwrap_or_default();
     OsString::from_vec(quoted)
-}
-
-/// Where the runtime CLI binary would come from, in order (SPEC §9).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Candidate {
-    /// `DOCKER` from the environment.
-    Env(PathBuf),
-    /// `runtimePath` from `.cderun.yaml`.
-    Config(PathBuf),
-    /// The runtime's name, looked up on PATH.
-    Path(String),
 }
 
 /// Why no runtime CLI binary can be used.

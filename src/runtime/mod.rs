@@ -19,7 +19,6 @@ use crate::config::resolve::Resolved;
 use crate::container::ContainerConfig;
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::nesting;
 use crate::value::{RuntimeKind, Transport};
 
 /// Something that can run a ContainerConfig to completion.
@@ -49,22 +48,23 @@ pub enum Target {
 
 impl Choice {
     /// The runtime for this choice.
-    pub fn runtime(&self, host: &Host) -> Box<dyn Runtime> {
+    pub fn runtime(&self) -> Box<dyn Runtime> {
         match &self.target {
             Target::Cli(binary) => Box::new(cli::Cli {
                 binary: binary.clone(),
             }),
             Target::Api(socket) => Box::new(api::Api {
                 socket: socket.clone(),
-                stdin_tty: host.stdin_tty,
             }),
         }
     }
 }
 
-/// Where an Engine API socket may be, in order, with what each candidate
-/// is called in messages.
-pub fn socket_candidates(host: &Host, runtime: RuntimeKind) -> Vec<(String, Option<PathBuf>)> {
+/// Where an Engine API socket may be, in order, each with what it is
+/// called in messages: `DOCKER_HOST` (and `CONTAINER_HOST` for podman), the
+/// socket this run mounts (`--mount-socket`, `CDERUN_MOUNT_SOCKET`), then
+/// the runtime's default path. nerdctl has no Engine API: none.
+pub fn socket_candidates(r: &Resolved, host: &Host) -> Vec<(String, Option<PathBuf>)> {
     // `unix://PATH` variables; any other scheme is named but unusable.
     let unix_var = |name: &str| match host.non_empty_var(name) {
         None => (name.to_owned(), None),
@@ -76,20 +76,23 @@ pub fn socket_candidates(host: &Host, runtime: RuntimeKind) -> Vec<(String, Opti
             }
         }
     };
-    let mut out = vec![unix_var("DOCKER_HOST")];
-    if runtime == RuntimeKind::Podman {
-        out.push(unix_var("CONTAINER_HOST"));
+    let mounted = || ("--mount-socket".to_owned(), r.mount_socket.clone());
+    let default = |p: &str| (p.to_owned(), Some(PathBuf::from(p)));
+    match r.runtime {
+        RuntimeKind::Docker => vec![
+            unix_var("DOCKER_HOST"),
+            mounted(),
+            default("/var/run/docker.sock"),
+        ],
+        RuntimeKind::Podman => vec![
+            unix_var("CONTAINER_HOST"),
+            unix_var("DOCKER_HOST"),
+            mounted(),
+            default("/run/podman/podman.sock"),
+            default("/var/run/docker.sock"),
+        ],
+        RuntimeKind::Nerdctl => Vec::new(),
     }
-    let mounted = host.non_empty_var(nesting::SOCKET_VAR).map(|v| {
-        let text = v.to_string_lossy();
-        PathBuf::from(text.strip_prefix("unix://").unwrap_or(&text))
-    });
-    out.push((nesting::SOCKET_VAR.to_owned(), mounted));
-    out.push((
-        "/var/run/docker.sock".to_owned(),
-        Some(PathBuf::from("/var/run/docker.sock")),
-    ));
-    out
 }
 
 fn is_socket(p: &Path) -> bool {
@@ -171,10 +174,16 @@ pub fn select(
 
 /// [`select`] on the real host.
 pub fn choose(r: &Resolved, host: &Host) -> Result<Choice> {
+    if r.runtime == RuntimeKind::Nerdctl && r.transport == Transport::Api {
+        return Err(
+            crate::err!("nerdctl has no Engine API: transport api cannot drive it")
+                .with_hint("use transport cli (or auto) with nerdctl"),
+        );
+    }
     select(
         r.transport,
         locate_cli(r, host),
-        &socket_candidates(host, r.runtime),
+        &socket_candidates(r, host),
         is_socket,
     )
 }
@@ -197,7 +206,7 @@ mod tests {
     fn sockets(docker_host: Option<&str>, mounted: Option<&str>) -> Vec<(String, Option<PathBuf>)> {
         vec![
             ("DOCKER_HOST".into(), docker_host.map(PathBuf::from)),
-            ("CDERUN_MOUNT_SOCKET".into(), mounted.map(PathBuf::from)),
+            ("--mount-socket".into(), mounted.map(PathBuf::from)),
             (
                 "/var/run/docker.sock".into(),
                 Some("/var/run/docker.sock".into()),
@@ -232,7 +241,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.target, Target::Api("/run/m.sock".into()));
-        assert!(c.why.contains("from CDERUN_MOUNT_SOCKET"), "{}", c.why);
+        assert!(c.why.contains("from --mount-socket"), "{}", c.why);
     }
 
     #[test]
@@ -248,7 +257,7 @@ mod tests {
         assert_eq!(
             e.message(),
             "runtime binary not found: 'docker' is not on PATH, and no Engine API socket was found \
-             (tried DOCKER_HOST (unset), CDERUN_MOUNT_SOCKET=/m (missing), /var/run/docker.sock (missing))"
+             (tried DOCKER_HOST (unset), --mount-socket=/m (missing), /var/run/docker.sock (missing))"
         );
     }
 

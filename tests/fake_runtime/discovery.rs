@@ -421,3 +421,24 @@ fn the_root_directory_is_not_mounted_as_the_cwd() {
         ])
     );
 }
+
+#[test]
+fn an_edit_right_after_a_run_is_seen_through_the_tools_cache() {
+    let s = Sandbox::new();
+    s.tools("node:\n  image: node:aa\n");
+    s.cmd().arg("node").assert().success();
+    // Same size, same second: only the content tells them apart.
+    s.tools("node:\n  image: node:bb\n");
+    s.cmd().arg("node").assert().success();
+    let images: Vec<_> = s
+        .calls()
+        .iter()
+        .map(|c| c.argv[c.argv.len() - 2].clone())
+        .collect();
+    assert_eq!(images, os(&["node:aa", "node:bb"]));
+    // The cache was really used: it holds the file's entry.
+    let cached = std::fs::read_dir(s.home.join(".cache/cderun"))
+        .unwrap()
+        .count();
+    assert_eq!(cached, 1);
+}

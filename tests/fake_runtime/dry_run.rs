@@ -592,3 +592,20 @@ fn log_variables_work_like_the_flags() {
     );
     s.call();
 }
+
+#[test]
+fn a_format_flag_alone_asks_for_a_dry_run_but_a_format_variable_does_not() {
+    let s = Sandbox::new();
+    s.tools("node:\n  image: node:20\n");
+    let out = s.cmd().args(["-f", "simple", "node"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Image: node:20\n"));
+    s.assert_no_call();
+    s.cmd()
+        .arg("node")
+        .env("CDERUN_DRY_RUN_FORMAT", "simple")
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(s.calls().len(), 1);
+}

@@ -119,6 +119,8 @@ fn every_value_flag_takes_the_next_argument() {
             "1:2",
             "--runtime",
             "docker",
+            // -f alone would ask for a dry run; this one only names a format.
+            "--dry-run=false",
             "-f",
             "yaml",
             "--log-level",

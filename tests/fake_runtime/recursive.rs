@@ -32,9 +32,9 @@ fn p(path: &Path) -> String {
     path.to_str().expect("test paths are UTF-8").to_owned()
 }
 
-/// A socket stand-in inside the sandbox (the fake runtime never connects).
+/// A socket inside the sandbox (the fake runtime never connects).
 fn socket(s: &Sandbox) -> PathBuf {
-    s.write("run/docker.sock", "")
+    bind_socket(s, "run/docker.sock")
 }
 
 /// One expected bind mount.
@@ -360,9 +360,9 @@ fn mount_socket_from_cderun_mount_socket_env() {
 fn mount_socket_layers_override_flag_over_env() {
     let s = Sandbox::new();
     s.tools(TOOLS);
-    let from_env = s.write("env.sock", "");
-    let from_flag = s.write("flag.sock", "");
-    let from_override = s.write("override.sock", "");
+    let from_env = bind_socket(&s, "env.sock");
+    let from_flag = bind_socket(&s, "flag.sock");
+    let from_override = bind_socket(&s, "override.sock");
 
     s.cmd()
         .env("CDERUN_MOUNT_SOCKET", &from_env)
@@ -416,23 +416,33 @@ fn empty_mount_socket_disables_a_socket_from_the_environment() {
 }
 
 #[test]
-fn mount_socket_path_need_not_exist_and_is_not_created() {
+fn a_missing_or_non_socket_path_is_refused_and_nothing_is_created() {
     let s = Sandbox::new();
     s.tools(TOOLS);
-    let sock = s.root().join("missing/docker.sock");
-    s.cmd()
+    let missing = s.root().join("missing/docker.sock");
+    let out = s
+        .cmd()
         .arg("--mount-socket")
-        .arg(&sock)
+        .arg(&missing)
         .arg("node")
-        .assert()
-        .success();
-    Want::node(&s, &[])
-        .socket(&sock, "DOCKER_HOST")
-        .check(&s.call().argv);
-    assert!(
-        !s.root().join("missing").exists(),
-        "cderun created the socket's directory: the runtime must see the real socket, not a directory"
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "cderun: error: cannot use the socket {}: No such file or directory (os error 2)\n\
+             hint: pass the runtime's socket, for example --mount-socket /var/run/docker.sock\n",
+            missing.display()
+        )
     );
+    assert!(!s.root().join("missing").exists());
+    let file = s.write("plain.sock", "");
+    refuses(
+        s.cmd().arg("--mount-socket").arg(&file).arg("node"),
+        &format!("{} is not a socket", file.display()),
+    );
+    s.assert_no_call();
 }
 
 #[test]
@@ -1012,13 +1022,16 @@ fn a_user_volume_at_a_self_mount_path_gives_way() {
 
 #[test]
 fn shims_need_a_socket_too() {
-    for args in [
-        &["--mount-tools", "python", "node"][..],
-        &["--mount-all-tools", "node"][..],
+    for (args, flag) in [
+        (&["--mount-tools", "python", "node"][..], "--mount-tools"),
+        (&["--mount-all-tools", "node"][..], "--mount-all-tools"),
     ] {
         let s = Sandbox::new();
         s.tools(TOOLS);
-        refuses(s.cmd().args(args), "--mount-cderun requires --mount-socket");
+        refuses(
+            s.cmd().args(args),
+            &format!("{flag} requires --mount-socket"),
+        );
         s.assert_no_call();
     }
 }
@@ -1142,7 +1155,7 @@ impl Nested {
         let exe = c.join("usr/local/bin/cderun");
         copy_binary(&exe);
         s.write("c/work/.tools.yaml", tools);
-        let sock = s.write("c/var/run/docker.sock", "");
+        let sock = bind_socket(s, "c/var/run/docker.sock");
         let host_mounts = serde_json::to_string(&map(&[
             (&p(&work), "/base/home/proj"),
             (&p(&exe), "/base/bin/cderun"),
@@ -1298,7 +1311,7 @@ fn nested_volume_outside_every_mount_is_refused() {
 fn nested_socket_or_binary_outside_every_mount_is_refused() {
     let s = Sandbox::new();
     let n = Nested::new(&s, "python:\n  image: python:3\n");
-    let other_sock = s.write("c/run/other.sock", "");
+    let other_sock = bind_socket(&s, "c/run/other.sock");
     refuses(
         n.cmd(&s)
             .arg("--mount-socket")
@@ -1673,4 +1686,58 @@ fn user_environment_reaches_the_container_only_when_asked() {
     let mut asked = want.clone();
     asked.env.insert(0, "MY_VAR=hello".to_owned());
     asked.check(&calls[1].argv);
+}
+
+#[test]
+fn nested_symlinked_volumes_translate_the_path_they_resolve_to() {
+    let s = Sandbox::new();
+    let work = s.root().join("c/work");
+    std::fs::create_dir_all(work.join("real")).unwrap();
+    std::fs::create_dir_all(s.root().join("c/outside")).unwrap();
+    std::os::unix::fs::symlink(work.join("real"), work.join("inside-link")).unwrap();
+    std::os::unix::fs::symlink(s.root().join("c/outside"), work.join("outside-link")).unwrap();
+    s.write("c/work/.tools.yaml", "node:\n  image: node:20\n");
+    let mounts = format!(r#"{{"{}":"/base/proj"}}"#, work.display());
+    let run = |volume: &str| {
+        s.cmd()
+            .current_dir(&work)
+            .env("CDERUN_DEPTH", "1")
+            .env("CDERUN_HOST_MOUNTS", &mounts)
+            .args(["--mount-cwd=false", "-v", volume, "node"])
+            .output()
+            .unwrap()
+    };
+    // A link to a directory under the mount: the base-host path of its target.
+    assert!(run("./inside-link:/x").status.success());
+    assert_eq!(
+        s.call().argv,
+        os(&[
+            "run",
+            "--rm",
+            "--network",
+            "bridge",
+            "-v",
+            "/base/proj/real:/x",
+            "--label",
+            "io.cderun.depth=2",
+            "--label",
+            "io.cderun.tool=node",
+            "node:20",
+            "node",
+        ])
+    );
+    // A link that leaves every mount is refused, not mounted from the base host.
+    let out = run("./outside-link:/x");
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().next(),
+        Some(
+            format!(
+                "cderun: error: {} exists only inside this container; the runtime cannot mount it",
+                s.root().join("c/outside").display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(s.calls().len(), 1);
 }

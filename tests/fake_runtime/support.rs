@@ -212,3 +212,13 @@ pub fn default_argv(
     v.extend(os(args));
     v
 }
+
+/// Creates a real (unconnected) unix socket at `rel` under the sandbox root,
+/// as `--mount-socket` requires; the fake runtime never connects to it.
+pub fn bind_socket(s: &Sandbox, rel: &str) -> PathBuf {
+    let path = s.root().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    std::os::unix::net::UnixListener::bind(&path).unwrap();
+    path
+}
