@@ -198,14 +198,20 @@ async fn attach_and_run(
     if cfg.tty {
         resize(docker, id).await;
     }
-    if cfg.interactive {
-        tokio::spawn(io::pump_stdin(attached.input));
-    }
+    // The attach connection closes only when both halves are gone: keep the
+    // input half only while stdin is being pumped.
+    let pump = if cfg.interactive {
+        Some(tokio::spawn(io::pump_stdin(attached.input)))
+    } else {
+        drop(attached.input);
+        None
+    };
     let output = io::forward_output(attached.output);
-    (
-        true,
-        supervise(docker, id, cfg, exit, output, signals).await,
-    )
+    let result = supervise(docker, id, cfg, exit, output, pump.as_ref(), signals).await;
+    if let Some(pump) = pump {
+        pump.abort();
+    }
+    (true, result)
 }
 
 /// Handles signals while the container runs, until its output has ended
@@ -216,6 +222,7 @@ async fn supervise(
     cfg: &ContainerConfig,
     mut exit: JoinHandle<Result<i32>>,
     mut output: oneshot::Receiver<OutputEnd>,
+    pump: Option<&JoinHandle<()>>,
     signals: &mut Signals,
 ) -> Result<i32> {
     let mut status: Option<i32> = None;
@@ -234,6 +241,12 @@ async fn supervise(
                     Ok(OutputEnd::Eof) | Err(_) => detach_check = Some(Instant::now() + DETACH_CHECK),
                     Ok(OutputEnd::Broken) => {
                         debug!("stdout is closed: stopping container {id}");
+                        // Close the attach connection first: the daemon will
+                        // not finish removing a container whose output it is
+                        // still trying to write to us.
+                        if let Some(pump) = pump {
+                            pump.abort();
+                        }
                         stop(docker, id, cfg.remove).await;
                         return Ok(128 + libc::SIGPIPE);
                     }
