@@ -2,14 +2,21 @@
 //! Docker daemon, with the offline images of `tests/e2e/images.sh`.
 //!
 //! Median wall time of N runs each (default 15, `BENCH_RUNS` to change,
-//! at least 10), interleaved so drift in the daemon hits all three alike:
+//! at least 10), interleaved so drift in the daemon hits all of them alike:
 //!
 //! - (a) `docker run --rm BUSYBOX true`, the runtime alone;
 //! - (b) the static cderun running the same (`DOCKER` unset, the real
 //!   docker on PATH; cderun's defaults add the cwd mount and its labels)
 //!   → ratio b/a;
 //! - (c) one nested level: host cderun → a container with cderun and the
-//!   socket mounted → `cderun <tool>` running `true` → ratio c/b.
+//!   socket mounted → `cderun <tool>` running `true` → ratio c/b;
+//! - (d) the static cderun on `--transport api` running the same as (b):
+//!   the Engine API instead of exec'ing `docker run` → ratios d/b and d/a;
+//! - (e) one nested level as (c), the level-1 container being the busybox
+//!   image (no docker CLI): the nested cderun is on the Engine API → e/c.
+//!
+//! It also prints the size of the static binary (the one that gets
+//! mounted into containers).
 //!
 //! Uses the static binary (`CDERUN_E2E_BINARY`, default the musl release
 //! build of `just static`): it is mounted into the level-1 container. Fails
@@ -113,7 +120,8 @@ fn bench() -> Result<(), String> {
         proj.join(".tools.yaml"),
         format!(
             "true-bench:\n  image: {busybox}\n  command: [\"true\"]\n\
-             nest-bench:\n  image: {docker}\n  mountCderun: true\n  command: [cderun, true-bench]\n"
+             nest-bench:\n  image: {docker}\n  mountCderun: true\n  command: [cderun, true-bench]\n\
+             nest-api-bench:\n  image: {busybox}\n  mountCderun: true\n  command: [cderun, true-bench]\n"
         ),
     )
     .map_err(|e| e.to_string())?;
@@ -149,6 +157,14 @@ fn bench() -> Result<(), String> {
             "(c) cderun -> container -> cderun true-bench",
             Box::new(|| cderun(&["--mount-socket", &socket_s, "nest-bench"])),
         ),
+        (
+            "(d) cderun --transport api true-bench",
+            Box::new(|| cderun(&["--transport", "api", "true-bench"])),
+        ),
+        (
+            "(e) cderun -> container -> cderun (API) true-bench",
+            Box::new(|| cderun(&["--mount-socket", &socket_s, "nest-api-bench"])),
+        ),
     ];
 
     for _ in 0..WARMUP {
@@ -171,7 +187,7 @@ fn bench() -> Result<(), String> {
     for (i, (name, _)) in cases.iter().enumerate() {
         let s = &samples[i];
         println!(
-            "  {name:<46} median {:>8.1} ms   min {:>8.1} ms   max {:>8.1} ms",
+            "  {name:<52} median {:>8.1} ms   min {:>8.1} ms   max {:>8.1} ms",
             ms(medians[i]),
             ms(s[0]),
             ms(s[s.len() - 1])
@@ -184,6 +200,24 @@ fn bench() -> Result<(), String> {
     println!(
         "  ratio c/b (one nested level vs one plain level):       {:.3}",
         ratio(medians[2], medians[1])
+    );
+    println!(
+        "  ratio d/b (API transport vs CLI transport):            {:.3}",
+        ratio(medians[3], medians[1])
+    );
+    println!(
+        "  ratio d/a (API transport vs docker run alone):         {:.3}",
+        ratio(medians[3], medians[0])
+    );
+    println!(
+        "  ratio e/c (nested level on the API vs on the CLI):     {:.3}",
+        ratio(medians[4], medians[2])
+    );
+    let size = std::fs::metadata(&binary).map_err(|e| e.to_string())?.len();
+    println!(
+        "  static binary {}: {size} bytes ({:.2} MiB)",
+        binary.display(),
+        size as f64 / (1024.0 * 1024.0)
     );
     Ok(())
 }

@@ -80,6 +80,10 @@ pub struct Plan {
 pub const LABEL_TOOL: &str = "io.cderun.tool";
 /// Label holding the container's depth.
 pub const LABEL_DEPTH: &str = "io.cderun.depth";
+/// Label naming the container whose cderun started this one (nested runs
+/// only), so stopping a container by force can also remove what was
+/// started from inside it.
+pub const LABEL_PARENT: &str = "io.cderun.parent";
 
 /// Builds the ContainerConfig for this execution host. Pure apart from
 /// reading whether paths exist.
@@ -167,10 +171,13 @@ pub fn plan(r: &Resolved, host: &Host) -> Result<Plan> {
         .workdir
         .clone()
         .or_else(|| cwd_mounted.then(|| host.cwd.clone()));
-    let labels = BTreeMap::from([
+    let mut labels = BTreeMap::from([
         (LABEL_TOOL.to_owned(), r.tool.to_string_lossy().into_owned()),
         (LABEL_DEPTH.to_owned(), depth.to_string()),
     ]);
+    if let Some(parent) = &host.container_id {
+        labels.insert(LABEL_PARENT.to_owned(), parent.clone());
+    }
     Ok(Plan {
         config: ContainerConfig {
             image: r.image.clone(),

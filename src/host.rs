@@ -31,6 +31,23 @@ pub struct Host {
     pub current_exe: Option<PathBuf>,
     /// Directory of the system-wide config files (`/etc/cderun`).
     pub system_config_dir: PathBuf,
+    /// The id of the container this process runs in, when it runs in one
+    /// that cderun started (read only then).
+    pub container_id: Option<String>,
+}
+
+/// The container id in `/proc/self/mountinfo`: Docker and Podman bind-mount
+/// `/etc/hostname` and friends from `.../containers/<64 hex>/...` on the host.
+pub fn container_id_in(mountinfo: &str) -> Option<String> {
+    const MARK: &str = "containers/";
+    mountinfo.lines().find_map(|line| {
+        line.match_indices(MARK).find_map(|(at, _)| {
+            let rest = &line[at + MARK.len()..];
+            let id = rest.get(..64)?;
+            (id.bytes().all(|b| b.is_ascii_hexdigit()) && rest[64..].starts_with('/'))
+                .then(|| id.to_owned())
+        })
+    })
 }
 
 impl Host {
@@ -49,6 +66,9 @@ impl Host {
             stdout_tty: std::io::stdout().is_terminal(),
             current_exe: std::env::current_exe().ok(),
             system_config_dir: PathBuf::from("/etc/cderun"),
+            container_id: std::env::var_os("CDERUN_DEPTH")
+                .and_then(|_| std::fs::read_to_string("/proc/self/mountinfo").ok())
+                .and_then(|m| container_id_in(&m)),
         })
     }
 
@@ -66,5 +86,28 @@ impl Host {
     /// The invoking user's home directory (`$HOME`).
     pub fn home(&self) -> Option<PathBuf> {
         self.non_empty_var("HOME").map(PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_container_id_in_mountinfo() {
+        let id = "6adf5b6c2e680d6161365b7c6e49ff98466c404e557386d7dad1640df38d3473";
+        let docker = format!(
+            "22 27 0:21 / /proc rw - proc proc rw\n89 72 254:0 /var/lib/docker/containers/{id}/resolv.conf /etc/resolv.conf rw - ext4 /dev/vda rw\n"
+        );
+        assert_eq!(container_id_in(&docker).as_deref(), Some(id));
+        let podman = format!(
+            "1 2 0:3 /var/lib/containers/storage/overlay-containers/{id}/userdata/hostname /etc/hostname rw\n"
+        );
+        assert_eq!(container_id_in(&podman).as_deref(), Some(id));
+        assert_eq!(
+            container_id_in("22 27 0:21 / /proc rw - proc proc rw\n"),
+            None
+        );
+        assert_eq!(container_id_in("x /containers/abc/y\n"), None);
     }
 }

@@ -100,6 +100,7 @@ mod tests {
             stdout_tty: false,
             current_exe: None,
             system_config_dir: etc,
+            container_id: None,
         }
     }
 

@@ -769,6 +769,7 @@ mod tests {
             stdout_tty: false,
             current_exe: Some(PathBuf::from("/opt/cderun")),
             system_config_dir: PathBuf::from("/nonexistent"),
+            container_id: None,
         }
     }
 

@@ -462,7 +462,13 @@ impl Drop for Case {
 
 /// Runs a prepared command with a timeout; stdin is written from a thread so
 /// a large input cannot deadlock against the output.
-pub fn run(mut c: Command, stdin: Option<Vec<u8>>) -> Run {
+pub fn run(c: Command, stdin: Option<Vec<u8>>) -> Run {
+    run_for(c, stdin, RUN_TIMEOUT)
+}
+
+/// [`run`] with its own timeout, for runs that must end quickly (a tool
+/// that would hang if it never saw EOF).
+pub fn run_for(mut c: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> Run {
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     if stdin.is_some() {
         c.stdin(Stdio::piped());
@@ -475,7 +481,7 @@ pub fn run(mut c: Command, stdin: Option<Vec<u8>>) -> Run {
             let _ = pipe.write_all(&data);
         })
     });
-    let out = wait_with_timeout(child, RUN_TIMEOUT);
+    let out = wait_with_timeout(child, timeout);
     if let Some(w) = writer {
         w.join().unwrap();
     }

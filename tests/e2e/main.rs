@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod api;
 mod cleanup;
 mod limits;
 mod nested;

@@ -85,7 +85,7 @@ fn large_output_through_two_levels() {
 }
 
 /// xorshift64*: incompressible, reproducible test data without a crate.
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {

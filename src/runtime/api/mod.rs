@@ -33,6 +33,7 @@ mod signals;
 
 pub use request::{create_body, pull_reference};
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,7 +42,7 @@ use bollard::Docker;
 use bollard::errors::Error as ApiError;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
-    AttachContainerOptions, KillContainerOptions, RemoveContainerOptions,
+    AttachContainerOptions, KillContainerOptions, ListContainersOptions, RemoveContainerOptions,
     ResizeContainerTTYOptions, WaitContainerOptions,
 };
 use futures_util::StreamExt;
@@ -50,7 +51,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use crate::container::ContainerConfig;
+use crate::container::{ContainerConfig, LABEL_PARENT};
 use crate::err;
 use crate::error::Result;
 use crate::runtime::Runtime;
@@ -342,12 +343,44 @@ async fn kill(docker: &Docker, id: &str, signal: &str) {
 }
 
 /// Stops the container by force: removed when `remove`, else killed and
-/// kept, as the user asked.
+/// kept, as the user asked. Killing it also kills any cderun inside it
+/// before that cderun can clean up, so the containers it started (labelled
+/// with their parent's id, at any depth) are removed first.
 async fn stop(docker: &Docker, id: &str, remove_it: bool) {
+    remove_descendants(docker, id).await;
     if remove_it {
         remove(docker, id).await;
     } else {
         kill(docker, id, "SIGKILL").await;
+    }
+}
+
+/// Removes every container started from inside `id`, depth first.
+async fn remove_descendants(docker: &Docker, id: &str) {
+    let mut pending = vec![id.to_owned()];
+    let mut found = Vec::new();
+    while let Some(parent) = pending.pop() {
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![format!("{LABEL_PARENT}={parent}")],
+            )])),
+            ..ListContainersOptions::default()
+        };
+        let children = docker
+            .list_containers(Some(options))
+            .await
+            .unwrap_or_default();
+        for child in children.into_iter().filter_map(|c| c.id) {
+            pending.push(child.clone());
+            found.push(child);
+        }
+    }
+    // Deepest first, so no cderun outlives the containers it watches.
+    for child in found.iter().rev() {
+        debug!("removing container {child}, started inside {id}");
+        remove(docker, child).await;
     }
 }
 
