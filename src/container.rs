@@ -300,3 +300,30 @@ fn lossy_opt<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error
 fn lossy_list<S: Serializer>(v: &[OsString], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(v.iter().map(|x| x.to_string_lossy()))
 }
+
+/// A ContainerConfig with every field set, for the runtimes' unit tests.
+#[cfg(test)]
+pub(crate) fn sample() -> ContainerConfig {
+    ContainerConfig {
+        image: "node:20".into(),
+        command: vec!["node".into()],
+        args: vec!["--version".into(), "".into()],
+        tty: true,
+        interactive: true,
+        remove: true,
+        network: "bridge".into(),
+        volumes: vec![Mount {
+            host_path: "/h".into(),
+            container_path: "/c".into(),
+            read_only: true,
+        }],
+        env: vec!["A=1".into()],
+        workdir: Some("/w".into()),
+        user: Some("1000:1000".into()),
+        entrypoint: Some(String::new()),
+        labels: BTreeMap::from([
+            ("io.cderun.depth".into(), "1".into()),
+            ("io.cderun.tool".into(), "node".into()),
+        ]),
+    }
+}

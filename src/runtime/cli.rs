@@ -213,31 +213,9 @@ fn executable(p: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn cfg() -> ContainerConfig {
-        ContainerConfig {
-            image: "node:20".into(),
-            command: vec!["node".into()],
-            args: vec!["--version".into(), "".into()],
-            tty: true,
-            interactive: true,
-            remove: true,
-            network: "bridge".into(),
-            volumes: vec![Mount {
-                host_path: "/h".into(),
-                container_path: "/c".into(),
-                read_only: true,
-            }],
-            env: vec!["A=1".into()],
-            workdir: Some("/w".into()),
-            user: Some("1000:1000".into()),
-            entrypoint: Some(String::new()),
-            labels: BTreeMap::from([
-                ("io.cderun.depth".into(), "1".into()),
-                ("io.cderun.tool".into(), "node".into()),
-            ]),
-        }
+        crate::container::sample()
     }
 
     fn strs(v: &[OsString]) -> Vec<String> {

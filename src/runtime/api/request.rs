@@ -141,25 +141,20 @@ mod tests {
     use std::ffi::OsString;
     use std::os::unix::ffi::OsStringExt;
 
+    /// The shared sample, without a TTY, on the host network, with a `:` in
+    /// a mount source (which the CLI could only pass with `--mount`).
     fn cfg() -> ContainerConfig {
         ContainerConfig {
-            image: "node:20".into(),
-            command: vec!["node".into()],
-            args: vec!["--version".into(), "".into()],
             tty: false,
-            interactive: true,
-            remove: true,
             network: "host".into(),
             volumes: vec![CfgMount {
                 host_path: "/h/a:b".into(),
                 container_path: "/c".into(),
                 read_only: true,
             }],
-            env: vec!["A=1".into()],
-            workdir: Some("/w".into()),
             user: Some("1000:100".into()),
-            entrypoint: Some(String::new()),
             labels: BTreeMap::from([("io.cderun.tool".into(), "node".into())]),
+            ..crate::container::sample()
         }
     }
 
